@@ -1,0 +1,1 @@
+"""homeagent client: the agent's terminal UI and home-setup checks."""

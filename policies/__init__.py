@@ -1,0 +1,1 @@
+"""Bundled policy files (data)."""

@@ -1,0 +1,1 @@
+"""homeagent-proxy: the company's secure gateway."""

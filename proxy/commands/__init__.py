@@ -1,0 +1,1 @@
+"""Subcommands of `homeagent-proxy`, one module per command group."""

@@ -1,0 +1,1 @@
+"""Pure decision code: no mitmproxy, no textual, no I/O."""
