@@ -144,6 +144,22 @@ def parse_request_url(url: str) -> RequestURL:
     )
 
 
+def same_host(url: RequestURL, authority: str) -> bool:
+    """Does `authority` (a Host header, CONNECT target or SNI: `host[:port]`) name the URL's
+    host and port? A port left out means the URL scheme's default."""
+    host, port = authority, None
+    if authority.startswith("["):
+        host, _, rest = authority.partition("]")
+        host += "]"
+        port = rest[1:] if rest.startswith(":") else None
+    elif authority.count(":") == 1:
+        host, port = authority.split(":")
+    if port is not None and not port.isdigit():
+        raise AmbiguousURLError(f"bad port in {authority!r}")
+    expected = DEFAULT_PORTS[url.scheme] if port is None else int(port)
+    return canonical_host(host) == url.host and expected == url.port
+
+
 @dataclass(frozen=True, slots=True)
 class URLPattern:
     """`scheme://host[:port]/path-glob` as officers write it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,14 @@ def _position(container: Any, key: str | int, *, key_side: bool) -> tuple[int, i
     return None
 
 
+def _shown(path: Path) -> str:
+    """The path as the officer would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
@@ -102,16 +110,19 @@ def _read(path: Path, origin: _Origin) -> CommentedMap:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError([Problem(str(path), 0, 0, "file not found")]) from None
+        raise PolicyError([Problem(_shown(path), 0, 0, "file not found")]) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise PolicyError([Problem(str(path), 0, 0, f"cannot read: {err}")]) from None
+        raise PolicyError([Problem(_shown(path), 0, 0, f"cannot read: {err}")]) from None
     for number, line in enumerate(text.splitlines(), 1):
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in indent:
             raise PolicyError(
                 [
                     Problem(
-                        str(path), number, indent.index("\t") + 1, "tab in indentation; use spaces"
+                        _shown(path),
+                        number,
+                        indent.index("\t") + 1,
+                        "tab in indentation; use spaces",
                     )
                 ]
             )
@@ -123,12 +134,14 @@ def _read(path: Path, origin: _Origin) -> CommentedMap:
         message = (err.problem or err.context or "invalid YAML").strip()
         if "duplicate key" in message or "found duplicate key" in str(err):
             message = f"duplicate key {_duplicate_key(str(err))}".strip()
-        raise PolicyError([Problem(str(path), where[0], where[1], message)]) from None
+        raise PolicyError([Problem(_shown(path), where[0], where[1], message)]) from None
     if data is None:
         data = CommentedMap()
     if not isinstance(data, CommentedMap):
-        raise PolicyError([Problem(str(path), 1, 1, "a policy file must be a mapping of sections")])
-    _claim_tree(data, str(path), origin)
+        raise PolicyError(
+            [Problem(_shown(path), 1, 1, "a policy file must be a mapping of sections")]
+        )
+    _claim_tree(data, _shown(path), origin)
     return data
 
 
@@ -153,13 +166,13 @@ def _merged(path: Path, origin: _Origin, stack: tuple[Path, ...]) -> CommentedMa
     if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
         return data  # the schema reports the bad `include`
     merged = CommentedMap()
-    origin.claim(merged, str(path))
+    origin.claim(merged, _shown(path))
     for index, name in enumerate(includes):
         target = (path.parent / name).resolve()
         if target in stack or len(stack) >= MAX_INCLUDE_DEPTH:
             line, col = data["include"].lc.item(index)
             cycle = " → ".join(p.name for p in (*stack, target))
-            raise PolicyError([Problem(str(path), line + 1, col + 1, f"include loop: {cycle}")])
+            raise PolicyError([Problem(_shown(path), line + 1, col + 1, f"include loop: {cycle}")])
         try:
             included = _merged(target, origin, (*stack, target))
         except PolicyError as err:
@@ -167,7 +180,7 @@ def _merged(path: Path, origin: _Origin, stack: tuple[Path, ...]) -> CommentedMa
                 raise
             line, col = data["include"].lc.item(index)
             message = f"cannot include {name!r}: {err.problems[0].message}"
-            raise PolicyError([Problem(str(path), line + 1, col + 1, message)]) from None
+            raise PolicyError([Problem(_shown(path), line + 1, col + 1, message)]) from None
         _merge_into(merged, included, origin)
     _merge_into(merged, data, origin)
     return merged
@@ -210,7 +223,7 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     path = Path(path)
     origin = _Origin()
     data = _merged(path.resolve(), origin, (path.resolve(),))
-    display = {str(p): str(p) for p in origin.file_of.values()}
+    read = {Path(p).resolve() for p in origin.file_of.values()}
     try:
         policy = Policy.model_validate(_plain(data))
     except ValidationError as err:
@@ -219,8 +232,24 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     words, word_files = _read_words(policy, path.resolve(), data, origin, problems)
     if problems:
         raise PolicyError(problems)
-    files = {Path(f) for f in display} | word_files
+    files = read | word_files
     return LoadedPolicy(policy=policy, path=path, files=tuple(sorted(files)), words=words)
+
+
+Locator = Callable[[Loc], tuple[str, int, int]]
+"""Where (file, line, column) the value at a path of keys and indexes was written."""
+
+
+def read_model[M: BaseModel](path: str | Path, model: type[M]) -> tuple[M, Locator]:
+    """Any YAML file validated against `model`, with the same FILE:LINE:COL errors as policies,
+    and a locator to point later messages at the line they are about."""
+    origin = _Origin()
+    data = _read(Path(path), origin)
+    try:
+        value = model.model_validate(_plain(data))
+    except ValidationError as err:
+        raise PolicyError(_problems_from(err, data, origin, (), model)) from None
+    return value, lambda loc: origin.locate(data, loc)
 
 
 def _plain(node: Any) -> Any:
@@ -232,13 +261,13 @@ def _plain(node: Any) -> Any:
 
 
 def _problems_from(
-    err: ValidationError, data: Any, origin: _Origin, prefix: Loc
+    err: ValidationError, data: Any, origin: _Origin, prefix: Loc, root: type[BaseModel] = Policy
 ) -> Iterator[Problem]:
     for error in err.errors():
         loc: Loc = prefix + tuple(error["loc"])
         kind = error["type"]
         if kind == "extra_forbidden":
-            choices = _fields_at(loc[:-1])
+            choices = _fields_at(root, loc[:-1])
             message = f"unknown key {loc[-1]!r}{did_you_mean(str(loc[-1]), choices)}"
             if choices:
                 message += f"; expected one of: {', '.join(sorted(choices))}"
@@ -246,6 +275,9 @@ def _problems_from(
         elif kind == "missing":
             message = f"missing required key {loc[-1]!r}"
             file, line, col = origin.locate(data, loc[:-1])
+        elif kind == "string_pattern_mismatch" and loc[-1] == "name":
+            message = f"{error['input']!r}: a name may hold only letters, digits, '_', '-' and '.'"
+            file, line, col = origin.locate(data, loc)
         else:
             message = error["msg"].removeprefix("Value error, ")
             if "input" in error and kind not in ("model_type", "dict_type", "list_type"):
@@ -259,9 +291,9 @@ def _problems_from(
         yield Problem(file, line, col, f"{where}: {message}" if where else message)
 
 
-def _fields_at(loc: Loc) -> list[str]:
+def _fields_at(root: type[BaseModel], loc: Loc) -> list[str]:
     """Key names allowed at `loc`, by walking the model classes."""
-    current: Any = Policy
+    current: Any = root
     for step in loc:
         current = _step_type(current, step)
         if current is None:

@@ -1,0 +1,137 @@
+"""Runs policy test files: each case through the same engines the gateway uses, with a coverage
+figure of the rules the cases exercised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .core.access import AccessPolicy
+from .core.policy.cases import DEFAULT_CASE_TIME, Case, CaseFile
+from .core.policy.errors import PolicyError, Problem
+from .core.policy.loader import LoadedPolicy, Locator, load_policy, read_model
+
+TEST_FILE_SUFFIX = "_test.yaml"
+
+
+@dataclass
+class CaseResult:
+    file: str
+    line: int
+    column: int
+    name: str
+    failures: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class SuiteResult:
+    """The outcome of one test file against its policy."""
+
+    file: str
+    policy: str
+    results: list[CaseResult] = field(default_factory=list)
+    rules: set[str] = field(default_factory=set)
+    """Every rule of the policy that can decide something."""
+    exercised: set[str] = field(default_factory=set)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+
+def discover(paths: Iterable[str | Path]) -> list[Path]:
+    """Test files named on the command line, or found below the folders named."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob(f"*{TEST_FILE_SUFFIX}") if ".venv" not in p.parts)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+class _Engines:
+    """The gateway's engines for one policy, built once per test file."""
+
+    def __init__(self, loaded: LoadedPolicy) -> None:
+        self.loaded = loaded
+        self.access = AccessPolicy(loaded.policy)
+
+    def rules(self) -> set[str]:
+        return set(self.access.rule_ids())
+
+    def check(self, case: Case) -> tuple[list[str], set[str]]:
+        """Failures of one case, and the rules it exercised."""
+        failures: list[str] = []
+        exercised: set[str] = set()
+        expect = case.expect
+        if case.request is not None:
+            method, url = case.request.split()
+            decision = self.access.decide(case.role, method, url, when=case.at or DEFAULT_CASE_TIME)
+            exercised.add(decision.rule)
+            exercised.update(decision.would_block)
+            if expect.decision is not None and decision.decision != expect.decision:
+                failures.append(
+                    f"expected {expect.decision}, got {decision.decision} by rule {decision.rule!r}"
+                )
+            if expect.rule is not None and case.body is None and decision.rule != expect.rule:
+                failures.append(f"expected rule {expect.rule!r}, got {decision.rule!r}")
+            if expect.would_block is not None and sorted(decision.would_block) != sorted(
+                expect.would_block
+            ):
+                failures.append(
+                    f"expected would_block {expect.would_block}, got {list(decision.would_block)}"
+                )
+        if case.body is not None or case.mask is not None:
+            failures.append(
+                "body and mask cases need the words and masking engines (not built yet)"
+            )
+        return failures, exercised
+
+
+def run_file(path: Path) -> SuiteResult:
+    """Run one test file; PolicyError when it or its policy does not load."""
+    cases, locate = read_model(path, CaseFile)
+    policy_path = path.parent / cases.policy
+    try:
+        loaded = load_policy(policy_path)
+    except PolicyError as err:
+        problems = [*err.problems, _at(locate, ("policy",), "the policy under test does not load")]
+        raise PolicyError(problems) from None
+    engines = _Engines(loaded)
+    suite = SuiteResult(file=str(path), policy=str(policy_path), rules=engines.rules())
+    for index, case in enumerate(cases.cases):
+        file, line, col = locate(("cases", index))
+        failures, exercised = engines.check(case)
+        suite.exercised |= exercised & suite.rules
+        suite.results.append(CaseResult(file, line, col, case.name, failures))
+    return suite
+
+
+def _at(locate: Locator, loc: tuple[str | int, ...], message: str) -> Problem:
+    file, line, col = locate(loc)
+    return Problem(file, line, col, message)
+
+
+def format_suite(suite: SuiteResult) -> Iterator[str]:
+    for result in suite.results:
+        if not result.passed:
+            for failure in result.failures:
+                yield f"{result.file}:{result.line}:{result.column}: FAIL {result.name}: {failure}"
+    passed = sum(r.passed for r in suite.results)
+    share = 100 * len(suite.exercised) / len(suite.rules) if suite.rules else 100.0
+    yield (
+        f"{suite.file}: {passed}/{len(suite.results)} cases passed; "
+        f"coverage {len(suite.exercised)}/{len(suite.rules)} rules ({share:.0f}%)"
+    )
+    missing = sorted(suite.rules - suite.exercised)
+    if missing:
+        yield f"  not exercised: {', '.join(missing)}"
