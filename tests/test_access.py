@@ -7,8 +7,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from homeagent.proxy.core.access import AMBIGUOUS_URL, DEFAULT_DENY, AccessPolicy
 from homeagent.proxy.core.policy.loader import load_policy
+from homeagent.proxy.core.urls import parse_request_url
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 WEDNESDAY_10AM = dt.datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
@@ -156,3 +160,32 @@ def test_rule_ids_list_every_deciding_rule(access: AccessPolicy) -> None:
         "inbound.audit-admin",
         "night.hours",
     ]
+
+
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE", "HEAD"]),
+    host=st.sampled_from(["crm.acme.test", "eu.kb.acme.test", "kb.acme.test", "CRM.acme.test"]),
+    segments=st.lists(
+        st.sampled_from(["customers", "Customers", "export", "EXPORT", "admin", "1", "x"]),
+        max_size=4,
+    ),
+)
+def test_fused_plans_decide_exactly_as_rule_by_rule(
+    access: AccessPolicy, method: str, host: str, segments: list[str]
+) -> None:
+    url = f"https://{host}/" + "/".join(segments)
+    decision = access.decide("inbound", method, url, when=WEDNESDAY_10AM)
+    # Reference: every rule in policy order, one at a time.
+    rules = access._roles["inbound"]
+    target = parse_request_url(url)
+    candidates = [*rules.deny.candidates(target.host)]
+    enforce = [
+        r for r in candidates if r.mode.value == "enforce" and r.matches(method.upper(), target)
+    ]
+    report = [
+        r.id for r in candidates if r.mode.value == "report" and r.matches(method.upper(), target)
+    ]
+    allow = [r for r in rules.allow.candidates(target.host) if r.matches(method.upper(), target)]
+    expected = enforce[0].id if enforce else allow[0].id if allow else DEFAULT_DENY
+    assert decision.rule == expected
+    assert list(decision.would_block) == report

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from homeagent.proxy.cli import main
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from homeagent.proxy.core.policy.errors import PolicyError
 from homeagent.proxy.core.policy.loader import load_policy
 from homeagent.proxy.core.policy.masking import BUILTIN_DETECTORS

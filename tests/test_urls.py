@@ -4,6 +4,9 @@ folded to the one form policy matches."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from homeagent.proxy.core.urls import (
     AmbiguousURLError,
     canonical_host,
@@ -11,8 +14,6 @@ from homeagent.proxy.core.urls import (
     parse_request_url,
     same_host,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,9 @@ class _Rule:
     methods: frozenset[str]
     mode: Mode
     path_regex: re.Pattern[str]
+    first_segment: str | None
+    """The literal first path segment every match starts with (lower case for deny rules), or
+    None: lets a decision try only the rules that could match this path."""
 
     def matches(self, method: str, url: RequestURL) -> bool:
         if "*" not in self.methods and method not in self.methods:
@@ -98,23 +101,78 @@ class _RuleIndex:
         yield from self.any_host
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The rules that can apply to one (scheme, host, port, method), fused into one regex per kind:
+    a decision is then one or two regex matches, however many rules the role has."""
+
+    deny: re.Pattern[str] | None
+    deny_ids: tuple[str, ...]
+    report: tuple[_Rule, ...]
+    allow: re.Pattern[str] | None
+    allow_ids: tuple[str, ...]
+
+
+def _fuse(rules: list[_Rule], flags: int) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """One alternation, in policy order, whose matching branch names the rule (`r<index>`)."""
+    if not rules:
+        return None, ()
+    branches = "|".join(f"(?P<r{i}>{rule.path_regex.pattern})" for i, rule in enumerate(rules))
+    return re.compile(branches, re.DOTALL | flags), tuple(rule.id for rule in rules)
+
+
 @dataclass
 class _RoleRules:
     allow: _RuleIndex = field(default_factory=_RuleIndex)
     deny: _RuleIndex = field(default_factory=_RuleIndex)
     hours: Hours | None = None
     rule_ids: list[str] = field(default_factory=list)
+    plans: dict[tuple[str, str, int, str, str], _Plan] = field(default_factory=dict)
+
+    def plan(self, url: RequestURL, method: str) -> _Plan:
+        segment = url.path[1:].partition("/")[0]
+        key = (url.scheme, url.host, url.port, method, segment)
+        plan = self.plans.get(key)
+        if plan is None:
+            if len(self.plans) >= MAX_PLANS:
+                self.plans.clear()  # bounded: hosts come from the agents' side
+
+            def applicable(index: _RuleIndex, segment: str) -> list[_Rule]:
+                return [
+                    r
+                    for r in index.candidates(url.host)
+                    if ("*" in r.methods or method in r.methods)
+                    and r.first_segment in (None, segment)
+                    and r.pattern.matches_host(url)
+                ]
+
+            denies = applicable(self.deny, segment.lower())
+            deny, deny_ids = _fuse([r for r in denies if r.mode is Mode.ENFORCE], re.IGNORECASE)
+            allow, allow_ids = _fuse(applicable(self.allow, segment), 0)
+            report = tuple(r for r in denies if r.mode is Mode.REPORT)
+            plan = self.plans[key] = _Plan(deny, deny_ids, report, allow, allow_ids)
+        return plan
+
+
+MAX_PLANS = 4096
 
 
 def _compile(owner: str, rule: AllowRule | DenyRule, *, ignore_case: bool) -> _Rule:
     pattern = parse_pattern(rule.url)
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    path = rule.url.split("://", 1)[1].partition("/")[2]
+    first = path.partition("/")[0] if "/" in path else None
+    if first is not None and ("*" in first or not first):
+        first = None
+    if first is not None and ignore_case:
+        first = first.lower()
     return _Rule(
         id=f"{owner}.{rule.name}",
         pattern=pattern,
         methods=frozenset(rule.methods),
         mode=rule.mode if isinstance(rule, DenyRule) else Mode.ENFORCE,
         path_regex=re.compile(pattern.path_regex.pattern, flags),
+        first_segment=first,
     )
 
 
@@ -191,30 +249,26 @@ class AccessPolicy:
                     "deny", hours_rule, "outside the role's working hours", role, method, canonical
                 )
             would_block.append(hours_rule)
-        for rule in rules.deny.candidates(target.host):
-            if rule.matches(method, target):
-                if rule.mode is Mode.ENFORCE:
-                    return Decision(
-                        "deny",
-                        rule.id,
-                        "a deny rule matches",
-                        role,
-                        method,
-                        canonical,
-                        tuple(would_block),
-                    )
+        plan = rules.plan(target, method)
+        for rule in plan.report:
+            if rule.path_regex.fullmatch(target.path):
                 would_block.append(rule.id)
-        for rule in rules.allow.candidates(target.host):
-            if rule.matches(method, target):
-                return Decision(
-                    "allow",
-                    rule.id,
-                    "an allow rule matches",
-                    role,
-                    method,
-                    canonical,
-                    tuple(would_block),
-                )
+        if plan.deny is not None and (hit := plan.deny.fullmatch(target.path)):
+            rule_id = _matched(hit, plan.deny_ids)
+            return Decision(
+                "deny", rule_id, "a deny rule matches", role, method, canonical, tuple(would_block)
+            )
+        if plan.allow is not None and (hit := plan.allow.fullmatch(target.path)):
+            rule_id = _matched(hit, plan.allow_ids)
+            return Decision(
+                "allow",
+                rule_id,
+                "an allow rule matches",
+                role,
+                method,
+                canonical,
+                tuple(would_block),
+            )
         return Decision(
             "deny",
             DEFAULT_DENY,
@@ -239,6 +293,13 @@ class AccessPolicy:
             "https" if port != DEFAULT_PORTS["http"] else "http", canonical, port, "/", ""
         )
         return any(r.pattern.matches_host(probe) for r in rules.allow.candidates(canonical))
+
+
+def _matched(hit: re.Match[str], ids: tuple[str, ...]) -> str:
+    # lastgroup is the outermost group that closed last: the branch, since rule patterns have none.
+    name = hit.lastgroup
+    assert name is not None
+    return ids[int(name[1:])]
 
 
 def _lineage(policy: Policy, role: str) -> list[str]:

@@ -40,11 +40,13 @@ class RequestURL:
 
 
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+_NEEDS_CARE = re.compile(r"[\x00-\x20\x7f\\%]|[^\x00-\x7f]")
 _ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00|25)", re.IGNORECASE)
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?$")
 
 
+@lru_cache(maxsize=8192)
 def canonical_host(raw: str) -> str:
     """Lower case, one trailing dot dropped, IDNA to ASCII, IP literals in their one true form."""
     host = raw.strip()
@@ -99,6 +101,8 @@ def canonical_path(raw: str) -> str:
         return "/"
     if not raw.startswith("/"):
         raise AmbiguousURLError("path does not start with '/'")
+    if not _NEEDS_CARE.search(raw) and "/." not in raw:
+        return raw  # the common case: nothing encoded, nothing to refuse
     if _FORBIDDEN_CHARS.search(raw):
         raise AmbiguousURLError("path holds a control character, space or backslash")
     if _ENCODED_SEPARATOR.search(raw):
