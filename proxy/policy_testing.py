@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core.access import AccessPolicy
+from .core.limits import RateLimits
 from .core.policy.cases import DEFAULT_CASE_TIME, Case, CaseFile
 from .core.policy.errors import PolicyError, Problem
 from .core.policy.loader import LoadedPolicy, Locator, load_policy, read_model
@@ -66,7 +67,7 @@ class _Engines:
         self.access = AccessPolicy(loaded.policy)
 
     def rules(self) -> set[str]:
-        return set(self.access.rule_ids())
+        return set(self.access.rule_ids()) | set(RateLimits(self.loaded.policy).rule_ids)
 
     def check(self, case: Case) -> tuple[list[str], set[str]]:
         """Failures of one case, and the rules it exercised."""
@@ -75,26 +76,35 @@ class _Engines:
         expect = case.expect
         if case.request is not None:
             method, url = case.request.split()
-            decision = self.access.decide(case.role, method, url, when=case.at or DEFAULT_CASE_TIME)
-            exercised.add(decision.rule)
-            exercised.update(decision.would_block)
-            if expect.decision is not None and decision.decision != expect.decision:
-                failures.append(
-                    f"expected {expect.decision}, got {decision.decision} by rule {decision.rule!r}"
-                )
-            if expect.rule is not None and case.body is None and decision.rule != expect.rule:
-                failures.append(f"expected rule {expect.rule!r}, got {decision.rule!r}")
-            if expect.would_block is not None and sorted(decision.would_block) != sorted(
-                expect.would_block
-            ):
-                failures.append(
-                    f"expected would_block {expect.would_block}, got {list(decision.would_block)}"
-                )
+            verdict, rule, would_block = self._request(case, method, url)
+            exercised.add(rule)
+            exercised.update(would_block)
+            if expect.decision is not None and verdict != expect.decision:
+                failures.append(f"expected {expect.decision}, got {verdict} by rule {rule!r}")
+            if expect.rule is not None and case.body is None and rule != expect.rule:
+                failures.append(f"expected rule {expect.rule!r}, got {rule!r}")
+            if expect.would_block is not None and sorted(would_block) != sorted(expect.would_block):
+                failures.append(f"expected would_block {expect.would_block}, got {would_block}")
         if case.body is not None or case.mask is not None:
             failures.append(
                 "body and mask cases need the words and masking engines (not built yet)"
             )
         return failures, exercised
+
+    def _request(self, case: Case, method: str, url: str) -> tuple[str, str, list[str]]:
+        """The last of `repeat` requests: access first, then the rate limits (fresh per case)."""
+        when = case.at or DEFAULT_CASE_TIME
+        limits = RateLimits(self.loaded.policy)
+        for count in range(case.repeat):
+            decision = self.access.decide(case.role, method, url, when=when)
+            if not decision.allowed:
+                return decision.decision, decision.rule, list(decision.would_block)
+            moment = when.timestamp() + count * case.every
+            limit = limits.hit("policy-test-agent", case.role, method, url, moment)
+            would_block = [*decision.would_block, *limit.would_block]
+            if not limit.allowed and limit.rule is not None:
+                return "deny", limit.rule, would_block
+        return decision.decision, decision.rule, would_block
 
 
 def run_file(path: Path) -> SuiteResult:

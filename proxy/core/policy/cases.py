@@ -7,8 +7,9 @@
         request: GET https://crm.acme.test/customers/1001
         expect: {decision: allow, rule: inbound.crm-customers}
 
-A case with `request` is an access decision; add `body` and it is also scanned for forbidden
-words (`expect: {blocked: true, rule: LIST}`); a case with `mask` checks what the agent would see.
+A case with `request` is an access decision (and rate limits, with `repeat`); add `body` and it
+is also scanned for forbidden words (`expect: {blocked: true, rule: LIST}`); a case with `mask`
+checks what the agent would see.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import Name, Strict
+from .base import Name, Seconds, Strict
 
 
 class MaskInput(Strict):
@@ -47,6 +48,10 @@ class Case(Strict):
     """`METHOD URL`."""
     at: dt.datetime | None = None
     """When the request is made (for working hours); default: a Wednesday at 10:00 UTC+8."""
+    repeat: int = Field(1, ge=1, le=100_000)
+    """Send the request this many times (for rate limits); `expect` is about the last one."""
+    every: Seconds = 1.0
+    """Time between repeated requests."""
     body: str | None = None
     content_type: str = "text/plain; charset=utf-8"
     mask: MaskInput | None = None
