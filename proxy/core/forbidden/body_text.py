@@ -118,7 +118,7 @@ def _read_body(
 def _read_text(text: str, prefix: str, out: list[tuple[str, str]]) -> None:
     """Plain text, and what it reads as if a server takes it for JSON or percent-encoded."""
     name = prefix or "body"
-    _add(out, name, text)
+    _add(out, [(name, text)])
     if text.lstrip()[:1] in ("{", "[", '"'):
         # not JSON after all: then the text itself is all there is to read
         with contextlib.suppress(UndecodableBodyError):
@@ -126,16 +126,19 @@ def _read_text(text: str, prefix: str, out: list[tuple[str, str]]) -> None:
     if _PERCENT_ESCAPE.search(text):
         # escapes that are not UTF-8 decode to nothing a reader could see
         with contextlib.suppress(UnicodeDecodeError):
-            _add(out, f"{name} (percent-decoded)", unquote_plus(text, errors="strict"))
+            _add(out, [(f"{name} (percent-decoded)", unquote_plus(text, errors="strict"))])
 
 
-def _add(out: list[tuple[str, str]], name: str, text: str) -> None:
-    """A text, and its rendering when it carries HTML tags or entities."""
-    out.append((name, text))
-    if _MARKUP.search(text):
-        rendered = html.unescape(_MARKUP.sub(_tag_to_nothing, text))
-        if rendered != text:
-            out.append((f"{name} (as HTML)", rendered))
+def _add(out: list[tuple[str, str]], texts: list[tuple[str, str]]) -> None:
+    """Named texts that a reader sees one after the other; and, when any carries HTML tags or
+    entities, all of them once more as rendered, so a phrase split over two of them still meets."""
+    out.extend(texts)
+    if any(_MARKUP.search(text) for _, text in texts):
+        out.extend((f"{name} (as HTML)", _rendered(text)) for name, text in texts)
+
+
+def _rendered(text: str) -> str:
+    return html.unescape(_MARKUP.sub(_tag_to_nothing, text))
 
 
 def _tag_to_nothing(match: re.Match[str]) -> str:
@@ -153,19 +156,21 @@ def _read_json(text: str, prefix: str, out: list[tuple[str, str]], where: str) -
     except (ValueError, RecursionError) as err:
         raise UndecodableBodyError(f"{where}: not valid JSON ({err})") from None
     stack: list[tuple[str, object]] = [(_join(prefix, "$"), document)]
-    found: list[tuple[str, str]] = []
+    values: list[tuple[str, str]] = []
+    keys: list[tuple[str, str]] = []
     while stack:
         path, node = stack.pop()
         if isinstance(node, str):
-            found.append((path, node))
+            values.append((path, node))
         elif isinstance(node, _Pairs):
-            for key, value in reversed(node):
-                stack.append((f"{path}.{key}", value))
-                stack.append((f"{path}.{key} (key)", key))
+            stack.extend((f"{path}.{key}", value) for key, value in reversed(node))
+            keys.extend((f"{path}.{key} (key)", key) for key, _ in node)
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(node))))
-    for path, value in found:
-        _add(out, path, value)
+    # values side by side as the page shows them (rich-text editors split a sentence at every
+    # change of style); keys after them, so they never come between two halves of a phrase
+    _add(out, values)
+    _add(out, keys)
 
 
 def _read_form(text: str, charset: str | None, prefix: str, out: list[tuple[str, str]]) -> None:
@@ -176,9 +181,8 @@ def _read_form(text: str, charset: str | None, prefix: str, out: list[tuple[str,
         raise UndecodableBodyError(
             f"{prefix or 'body'}: form field not valid text ({err})"
         ) from None
-    for name, value in pairs:
-        _add(out, _join(prefix, f"form:{name} (name)"), name)
-        _add(out, _join(prefix, f"form:{name}"), value)
+    _add(out, [(_join(prefix, f"form:{name}"), value) for name, value in pairs])
+    _add(out, [(_join(prefix, f"form:{name} (name)"), name) for name, _ in pairs])
 
 
 def _read_multipart(
