@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from homeagent.proxy.core.forbidden import UndecodableBodyError, body_text
 
 

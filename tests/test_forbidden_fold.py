@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from homeagent.proxy.core.forbidden.fold import FoldedText, fold, is_separator
 from hypothesis import given
 from hypothesis import strategies as st
-
-from homeagent.proxy.core.forbidden.fold import FoldedText, fold, is_separator
 
 
 @pytest.mark.parametrize(
@@ -59,7 +58,7 @@ def test_visible_separators_and_invisible_marks(char: str, separates: bool) -> N
 
 
 INTERESTING = st.sampled_from(
-    list("ab加我微信轉賬 -，\u200b\u00ad\ufe0fＡｂаοΗ①ßﬁ㍻\U0001d41a") + ["\u0301"]
+    [*"ab加我微信轉賬 -，\u200b\u00ad\ufe0fＡｂаοΗ①ßﬁ㍻\U0001d41a", "\u0301"]
 )
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from homeagent.proxy.core.forbidden import PhraseScanner, UndecodableBodyError, fold
 from homeagent.proxy.core.policy.base import Mode
 from homeagent.proxy.core.policy.loader import load_policy
 from homeagent.proxy.core.policy.words import WordList
 from homeagent.proxy.core.urls import AmbiguousURLError
+from hypothesis import given
+from hypothesis import strategies as st
 
 ACME = Path(__file__).parents[1] / "policies" / "examples" / "acme.yaml"
 CHAT_URL = "https://chat.acme.test/messages/4711"

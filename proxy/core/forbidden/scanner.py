@@ -3,6 +3,7 @@ folded text, scoped per request by role, method and URL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ahocorasick
@@ -77,7 +78,7 @@ def _needs_boundary(folded_char: str) -> bool:
 class PhraseScanner:
     """Finds the policy's forbidden phrases in request bodies. Build once per policy."""
 
-    def __init__(self, lists: list[tuple[WordList, tuple[str, ...]]]) -> None:
+    def __init__(self, lists: Sequence[tuple[WordList, Sequence[str]]]) -> None:
         self._scopes = [
             _Scope(
                 rule=rule,
