@@ -7,11 +7,11 @@ and a folded position always leads back to one original character.
 from __future__ import annotations
 
 import unicodedata
-from bisect import bisect_right
-from dataclasses import dataclass
-from functools import cached_property
-from itertools import accumulate
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 
+import numpy as np
+import numpy.typing as npt
 import opencc
 
 # Letters of other scripts that pass for Latin ones, by case (capital Greek Eta looks like H,
@@ -119,8 +119,42 @@ _LENGTH_TABLE = _LengthTable()
 
 
 def fold(text: str) -> str:
-    """The skeleton of a text: see `fold_char`, applied to every character."""
+    """The skeleton of a text: see `fold_char`, applied to every character. The reference
+    that the vectorised path of FoldedText must agree with."""
     return text.translate(_FOLD_TABLE)
+
+
+# The same fold as one array lookup per character, for texts long enough that a per-character
+# `str.translate` (about 70 ns a character of Chinese) would cost more than numpy's setup.
+_UNKNOWN = np.uint32(0xFFFFFFFF)
+_SEVERAL = np.uint32(0xFFFFFFFE)
+"""The code point folds to more than one character (ß → ss, ㍻ → 平成): translate handles it."""
+_DROPPED = np.uint32(0)
+_VECTOR_MIN_CHARS = 512
+_CODE_POINTS = 0x110000
+
+
+@cache
+def _vector_table() -> npt.NDArray[np.uint32]:
+    """Fold of every code point seen so far, the others _UNKNOWN: 4 MB per process."""
+    return np.full(_CODE_POINTS, _UNKNOWN, dtype=np.uint32)
+
+
+def _vector_fold(text: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]] | None:
+    """Code points of `text` and their single-character folds (0: dropped), or None when some
+    character folds to several."""
+    table = _vector_table()
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    folded = table[codes]
+    unknown = folded == _UNKNOWN
+    if unknown.any():
+        for code in np.unique(codes[unknown]).tolist():
+            skeleton = _FOLD_TABLE[code]
+            table[code] = ord(skeleton) if len(skeleton) == 1 else _SEVERAL if skeleton else 0
+        folded = table[codes]
+    if (folded == _SEVERAL).any():
+        return None
+    return codes, folded
 
 
 @dataclass(frozen=True)
@@ -129,20 +163,29 @@ class FoldedText:
 
     original: str
     folded: str
+    kept: npt.NDArray[np.bool_] | None = field(default=None, repr=False, compare=False)
+    """Per original character, whether it folds to one character (vectorised path only)."""
 
     @classmethod
     def of(cls, text: str) -> FoldedText:
+        if len(text) >= _VECTOR_MIN_CHARS and (found := _vector_fold(text)) is not None:
+            _, folded = found
+            kept = folded != _DROPPED
+            return cls(text, folded[kept].tobytes().decode("utf-32-le", "surrogatepass"), kept)
         return cls(text, fold(text))
 
     @cached_property
-    def _ends(self) -> list[int]:
+    def _ends(self) -> npt.NDArray[np.int64]:
         """For each original character, the folded length up to and including it. Built only
         when a phrase was found, so clean text never pays for it."""
-        return list(accumulate(self.original.translate(_LENGTH_TABLE).encode("latin-1")))
+        if self.kept is not None:
+            return np.cumsum(self.kept, dtype=np.int64)
+        lengths = self.original.translate(_LENGTH_TABLE).encode("latin-1")
+        return np.cumsum(np.frombuffer(lengths, dtype=np.uint8), dtype=np.int64)
 
     def original_index(self, folded_index: int) -> int:
         """Index of the original character that folded position `folded_index` comes from."""
-        return bisect_right(self._ends, folded_index)
+        return int(np.searchsorted(self._ends, folded_index, side="right"))
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original slice whose characters fold to folded[start:end] (end > start)."""

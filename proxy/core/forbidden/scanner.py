@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 
 from ..policy.base import Mode
 from ..policy.loader import LoadedPolicy
@@ -49,7 +49,6 @@ class _Entry:
 
     list_index: int
     phrase: str
-    length: int
     needs_start_boundary: bool
     needs_end_boundary: bool
 
@@ -98,16 +97,15 @@ class PhraseScanner:
                         "digits to match"
                     )
                 entries.setdefault(key, []).append(
-                    _Entry(
-                        index, phrase, len(key), _needs_boundary(key[0]), _needs_boundary(key[-1])
-                    )
+                    _Entry(index, phrase, _needs_boundary(key[0]), _needs_boundary(key[-1]))
                 )
-        self._automaton = ahocorasick.Automaton()
-        for key, found in entries.items():
-            self._automaton.add_word(key, tuple(found))
-        self._empty = not entries
-        if not self._empty:
-            self._automaton.make_automaton()
+        self._keys = list(entries)
+        self._entries = [tuple(entries[key]) for key in self._keys]
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(self._keys, implementation=ahocorasick_rs.Implementation.DFA)
+            if self._keys
+            else None
+        )
 
     @classmethod
     def from_policy(cls, loaded: LoadedPolicy) -> PhraseScanner:
@@ -137,7 +135,7 @@ class PhraseScanner:
         active = {
             i for i, scope in enumerate(self._scopes) if scope.applies(role, method, request_url)
         }
-        if not active or self._empty:
+        if not active or self._automaton is None:
             return ScanResult(blocked=False, matches=[], text="")
         readable = body_text(body, content_type)
         matches = self.find(readable, active)
@@ -148,16 +146,19 @@ class PhraseScanner:
         """Matches of the active lists' phrases in a body's text, in text order."""
         text = FoldedText.of(readable.text)
         matches: list[Match] = []
-        for last, found in self._automaton.iter(text.folded):
-            for entry in found:
+        if self._automaton is None:
+            return matches
+        for key, start, stop in self._automaton.find_matches_as_indexes(
+            text.folded, overlapping=True
+        ):
+            for entry in self._entries[key]:
                 if entry.list_index not in active:
                     continue
-                start = last + 1 - entry.length
                 if entry.needs_start_boundary and not text.is_boundary(start):
                     continue
-                if entry.needs_end_boundary and not text.is_boundary(last + 1):
+                if entry.needs_end_boundary and not text.is_boundary(stop):
                     continue
-                begin, end = text.original_span(start, last + 1)
+                begin, end = text.original_span(start, stop)
                 rule = self._scopes[entry.list_index].rule
                 matches.append(
                     Match(
