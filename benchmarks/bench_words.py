@@ -118,7 +118,7 @@ def main() -> None:
     scanner = PhraseScanner(
         [(WordList(name="bench", url="https://chat.acme.test/messages/**"), phrases)]
     )
-    every_list = {0}
+    every_list = frozenset({0})
     print(f"{len(phrases)} phrases, {len(messages)} messages, {corpus_mb:.2f} MB of chat text")
 
     # one big text: the folding scanner vs the naive loop (on a slice, scaled by size)

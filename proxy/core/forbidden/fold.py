@@ -7,8 +7,7 @@ and a folded position always leads back to one original character.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -157,14 +156,20 @@ def _vector_fold(text: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint
     return codes, folded
 
 
-@dataclass(frozen=True)
 class FoldedText:
     """A text and its skeleton, with the way back from skeleton positions to original ones."""
 
-    original: str
-    folded: str
-    kept: npt.NDArray[np.bool_] | None = field(default=None, repr=False, compare=False)
-    """Per original character, whether it folds to one character (vectorised path only)."""
+    # a plain class with slots: built once per request body, so its cost counts
+    __slots__ = ("_ends", "_kept", "folded", "original")
+
+    def __init__(
+        self, original: str, folded: str, kept: npt.NDArray[np.bool_] | None = None
+    ) -> None:
+        self.original = original
+        self.folded = folded
+        self._kept = kept
+        """Per original character, whether it folds to one character (vectorised path)."""
+        self._ends: npt.NDArray[np.int64] | None = None
 
     @classmethod
     def of(cls, text: str) -> FoldedText:
@@ -172,20 +177,23 @@ class FoldedText:
             _, folded = found
             kept = folded != _DROPPED
             return cls(text, folded[kept].tobytes().decode("utf-32-le", "surrogatepass"), kept)
-        return cls(text, fold(text))
+        return cls(text, text.translate(_FOLD_TABLE))
 
-    @cached_property
-    def _ends(self) -> npt.NDArray[np.int64]:
+    @property
+    def ends(self) -> npt.NDArray[np.int64]:
         """For each original character, the folded length up to and including it. Built only
         when a phrase was found, so clean text never pays for it."""
-        if self.kept is not None:
-            return np.cumsum(self.kept, dtype=np.int64)
-        lengths = self.original.translate(_LENGTH_TABLE).encode("latin-1")
-        return np.cumsum(np.frombuffer(lengths, dtype=np.uint8), dtype=np.int64)
+        if self._ends is None:
+            if self._kept is not None:
+                self._ends = np.cumsum(self._kept, dtype=np.int64)
+            else:
+                lengths = self.original.translate(_LENGTH_TABLE).encode("latin-1")
+                self._ends = np.cumsum(np.frombuffer(lengths, dtype=np.uint8), dtype=np.int64)
+        return self._ends
 
     def original_index(self, folded_index: int) -> int:
         """Index of the original character that folded position `folded_index` comes from."""
-        return int(np.searchsorted(self._ends, folded_index, side="right"))
+        return int(np.searchsorted(self.ends, folded_index, side="right"))
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original slice whose characters fold to folded[start:end] (end > start)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick_rs
 
@@ -14,6 +15,9 @@ from ..policy.words import WordList
 from ..urls import RequestURL, URLPattern, parse_pattern, parse_request_url
 from .body_text import BodyText, body_text
 from .fold import OTHER, FoldedText, char_class, fold
+
+SCOPE_CACHE_SIZE = 4096
+"""How many (role, method, URL) scope decisions a scanner remembers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +38,7 @@ class Match:
     mode: Mode
 
 
-@dataclass(frozen=True, slots=True)
-class ScanResult:
+class ScanResult(NamedTuple):
     blocked: bool
     """True when a list in `enforce` mode matched; `report` lists only record."""
     matches: list[Match]
@@ -99,6 +102,7 @@ class PhraseScanner:
                 entries.setdefault(key, []).append(
                     _Entry(index, phrase, _needs_boundary(key[0]), _needs_boundary(key[-1]))
                 )
+        self._scope_cache: dict[tuple[str, str, str | RequestURL], frozenset[int]] = {}
         self._keys = list(entries)
         self._entries = [tuple(entries[key]) for key in self._keys]
         self._automaton = (
@@ -111,10 +115,24 @@ class PhraseScanner:
     def from_policy(cls, loaded: LoadedPolicy) -> PhraseScanner:
         return cls([(rule, loaded.words[rule.name]) for rule in loaded.policy.forbidden_words])
 
-    def applicable(self, *, role: str, method: str, url: str) -> list[str]:
+    def applicable(self, *, role: str, method: str, url: str | RequestURL) -> list[str]:
         """Names of the word lists that apply to this request. AmbiguousURLError propagates."""
-        request_url = parse_request_url(url)
-        return [s.rule.name for s in self._scopes if s.applies(role, method.upper(), request_url)]
+        return [self._scopes[i].rule.name for i in sorted(self._active(role, method, url))]
+
+    def _active(self, role: str, method: str, url: str | RequestURL) -> frozenset[int]:
+        # agents post to the same few URLs over and over: remember the last few thousand
+        key = (role, method, url)
+        active = self._scope_cache.get(key)
+        if active is None:
+            request_url = parse_request_url(url) if isinstance(url, str) else url
+            upper = method.upper()
+            active = frozenset(
+                i for i, scope in enumerate(self._scopes) if scope.applies(role, upper, request_url)
+            )
+            if len(self._scope_cache) >= SCOPE_CACHE_SIZE:
+                self._scope_cache.pop(next(iter(self._scope_cache)))
+            self._scope_cache[key] = active
+        return active
 
     def scan(
         self,
@@ -122,7 +140,7 @@ class PhraseScanner:
         *,
         role: str,
         method: str,
-        url: str,
+        url: str | RequestURL,
         content_type: str | None = None,
     ) -> ScanResult:
         """Forbidden phrases in a request body (Content-Encoding already undone).
@@ -130,19 +148,15 @@ class PhraseScanner:
         Raises AmbiguousURLError for a URL that can be read two ways and UndecodableBodyError for
         a body that is not text in its declared type and charset; the gateway blocks on both.
         """
-        request_url = parse_request_url(url)
-        method = method.upper()
-        active = {
-            i for i, scope in enumerate(self._scopes) if scope.applies(role, method, request_url)
-        }
+        active = self._active(role, method, url)
         if not active or self._automaton is None:
             return ScanResult(blocked=False, matches=[], text="")
         readable = body_text(body, content_type)
         matches = self.find(readable, active)
-        blocked = any(m.mode is Mode.ENFORCE for m in matches)
-        return ScanResult(blocked=blocked, matches=matches, text=readable.text)
+        blocked = bool(matches) and any(m.mode is Mode.ENFORCE for m in matches)
+        return ScanResult(blocked, matches, readable.text)
 
-    def find(self, readable: BodyText, active: set[int]) -> list[Match]:
+    def find(self, readable: BodyText, active: frozenset[int]) -> list[Match]:
         """Matches of the active lists' phrases in a body's text, in text order."""
         text = FoldedText.of(readable.text)
         matches: list[Match] = []
@@ -171,7 +185,8 @@ class PhraseScanner:
                         mode=rule.mode,
                     )
                 )
-        matches.sort(key=lambda m: (m.start, m.end, m.rule))
+        if len(matches) > 1:
+            matches.sort(key=lambda m: (m.start, m.end, m.rule))
         return matches
 
 
