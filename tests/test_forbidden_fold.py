@@ -77,3 +77,17 @@ def test_folded_positions_lead_back_to_the_characters_they_came_from(
     assert folded.folded[start:end] in fold(text[begin:stop])
     assert len(fold(text[begin:stop])) - (end - start) <= 2 * 3
     assert fold(text[:begin]) == folded.folded[: len(fold(text[:begin]))]
+
+
+@given(st.lists(INTERESTING, min_size=1, max_size=60).map("".join), st.integers(600, 2000))
+def test_long_texts_fold_the_same_on_the_vectorised_path(piece: str, size: int) -> None:
+    text = (piece * (size // len(piece) + 1))[:size]
+    fast, reference = FoldedText.of(text), FoldedText(text, fold(text))
+    assert fast.folded == reference.folded
+    for index in range(0, len(fast.folded), 7):
+        assert fast.original_index(index) == reference.original_index(index)
+
+
+def test_a_long_text_with_a_character_that_folds_to_several_still_folds_right() -> None:
+    text = "Straße 加我微信 " * 100
+    assert FoldedText.of(text).folded == "strasse加我微信" * 100

@@ -91,3 +91,13 @@ def test_bad_policy_names_file_line_and_column(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith(f"{policy}:4:5: ")
     assert "unknown key 'mdoe' (did you mean 'mode'?)" in done.stderr
+
+
+def test_lone_surrogates_print_as_replacement_characters() -> None:
+    done = scan_acme(
+        b'{"m": "\\u52a0\\ud800\\u6211\\u5fae\\u4fe1"}', "--content-type", "application/json"
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.encode("latin-1"))
+    assert out["blocked"] is True
+    assert out["matches"][0]["matched_text"] == "加\ufffd我微信"

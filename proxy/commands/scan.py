@@ -63,13 +63,18 @@ def run_scan(args: argparse.Namespace) -> int:
                     "phrase": m.phrase,
                     "start": m.start,
                     "end": m.end,
-                    "matched_text": m.matched_text,
+                    "matched_text": _printable(m.matched_text),
                     "field": m.field,
                     "mode": str(m.mode),
                 }
                 for m in result.matches
             ],
-            "text": result.text,
+            "text": _printable(result.text),
         }
     )
     return 0
+
+
+def _printable(text: str) -> str:
+    """Lone surrogates (JSON allows `\\ud800`) as U+FFFD, one for one, so offsets still hold."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
