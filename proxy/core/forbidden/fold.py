@@ -1,7 +1,8 @@
 """Text folding for phrase matching: one skeleton for every way of writing the same phrase.
 
-The fold is a function of each code point alone, so a whole text folds with one `str.translate`
-and a folded position always leads back to one original character.
+The fold is a function of each code point alone, so a whole text folds by table lookup (one
+`str.translate`, or one numpy gather for long texts) and every folded character leads back to
+the original character it came from.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def fold_char(char: str) -> str:
 
 def is_separator(char: str) -> bool:
     """A character that folds away but that a reader sees between words (space, punctuation)."""
-    return fold_char(char) == "" and not _is_invisible(char)
+    return _FOLD_TABLE[ord(char)] == "" and not _is_invisible(char)
 
 
 def char_class(folded_char: str) -> str:
@@ -139,8 +140,8 @@ def _vector_table() -> npt.NDArray[np.uint32]:
     return np.full(_CODE_POINTS, _UNKNOWN, dtype=np.uint32)
 
 
-def _vector_fold(text: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]] | None:
-    """Code points of `text` and their single-character folds (0: dropped), or None when some
+def _vector_fold(text: str) -> npt.NDArray[np.uint32] | None:
+    """Per character of `text`, the code point it folds to (0: dropped), or None when some
     character folds to several."""
     table = _vector_table()
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -153,7 +154,7 @@ def _vector_fold(text: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint
         folded = table[codes]
     if (folded == _SEVERAL).any():
         return None
-    return codes, folded
+    return folded
 
 
 class FoldedText:
@@ -173,8 +174,7 @@ class FoldedText:
 
     @classmethod
     def of(cls, text: str) -> FoldedText:
-        if len(text) >= _VECTOR_MIN_CHARS and (found := _vector_fold(text)) is not None:
-            _, folded = found
+        if len(text) >= _VECTOR_MIN_CHARS and (folded := _vector_fold(text)) is not None:
             kept = folded != _DROPPED
             return cls(text, folded[kept].tobytes().decode("utf-32-le", "surrogatepass"), kept)
         return cls(text, text.translate(_FOLD_TABLE))

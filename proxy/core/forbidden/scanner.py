@@ -18,6 +18,7 @@ from .fold import OTHER, FoldedText, char_class, fold
 
 SCOPE_CACHE_SIZE = 4096
 """How many (role, method, URL) scope decisions a scanner remembers."""
+DFA_MAX_PHRASES = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,8 @@ class ScanResult(NamedTuple):
     """True when a list in `enforce` mode matched; `report` lists only record."""
     matches: list[Match]
     text: str
-    """The texts read from the body, one per line (see body_text)."""
+    """The texts read from the body, one per line (see body_text); empty when no list applies
+    to the request, as the body is then not read at all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,13 @@ class PhraseScanner:
         self._scope_cache: dict[tuple[str, str, str | RequestURL], frozenset[int]] = {}
         self._keys = list(entries)
         self._entries = [tuple(entries[key]) for key in self._keys]
+        # a full DFA is fastest but its size grows with the lists; past a few thousand phrases
+        # the library picks a compact automaton itself
+        implementation = (
+            ahocorasick_rs.Implementation.DFA if len(self._keys) <= DFA_MAX_PHRASES else None
+        )
         self._automaton = (
-            ahocorasick_rs.AhoCorasick(self._keys, implementation=ahocorasick_rs.Implementation.DFA)
+            ahocorasick_rs.AhoCorasick(self._keys, implementation=implementation)
             if self._keys
             else None
         )
