@@ -21,14 +21,15 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote_plus
 
-JSON_TYPES = frozenset({"application/json", "text/json", "application/javascript"})
+JSON_TYPES = frozenset({"application/json", "text/json"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 MULTIPART_PREFIX = "multipart/"
 MAX_MULTIPART_DEPTH = 4
 
 SEGMENT_SEPARATOR = "\n"
-"""Between two texts of one body: a visible separator, so words never join across fields,
-but a phrase split over two fields (rich-text editors split at every bold word) still matches."""
+"""Between two texts of one body. A phrase split over two fields still matches (rich-text editors
+split a sentence at every bold word), but as a visible separator it keeps the last word of one
+field from running into the first word of the next."""
 
 # Labels browsers read as a wider charset than the name says.
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
