@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core.access import AccessPolicy
+from .core.forbidden.body_text import UndecodableBodyError
+from .core.forbidden.scanner import PhraseScanner
 from .core.limits import RateLimits
 from .core.policy.cases import DEFAULT_CASE_TIME, Case, CaseFile
 from .core.policy.errors import PolicyError, Problem
 from .core.policy.loader import LoadedPolicy, Locator, load_policy, read_model
+from .core.urls import AmbiguousURLError
 
 TEST_FILE_SUFFIX = "_test.yaml"
+WORDS_PREFIX = "words."
 
 
 @dataclass
@@ -65,9 +69,11 @@ class _Engines:
     def __init__(self, loaded: LoadedPolicy) -> None:
         self.loaded = loaded
         self.access = AccessPolicy(loaded.policy)
+        self.words = PhraseScanner.from_policy(loaded)
 
     def rules(self) -> set[str]:
-        return set(self.access.rule_ids()) | set(RateLimits(self.loaded.policy).rule_ids)
+        words = {WORDS_PREFIX + w.name for w in self.loaded.policy.forbidden_words}
+        return set(self.access.rule_ids()) | set(RateLimits(self.loaded.policy).rule_ids) | words
 
     def check(self, case: Case) -> tuple[list[str], set[str]]:
         """Failures of one case, and the rules it exercised."""
@@ -85,11 +91,31 @@ class _Engines:
                 failures.append(f"expected rule {expect.rule!r}, got {rule!r}")
             if expect.would_block is not None and sorted(would_block) != sorted(expect.would_block):
                 failures.append(f"expected would_block {expect.would_block}, got {would_block}")
-        if case.body is not None or case.mask is not None:
-            failures.append(
-                "body and mask cases need the words and masking engines (not built yet)"
-            )
+        if case.body is not None and case.request is not None:
+            failures += self._body(case, exercised)
+        if case.mask is not None:
+            failures.append("mask cases need the masking engine (not built yet)")
         return failures, exercised
+
+    def _body(self, case: Case, exercised: set[str]) -> list[str]:
+        assert case.body is not None and case.request is not None
+        method, url = case.request.split()
+        try:
+            result = self.words.scan(
+                case.body, role=case.role, method=method, url=url, content_type=case.content_type
+            )
+        except (UndecodableBodyError, AmbiguousURLError) as err:
+            return [f"the body could not be scanned: {err}"]
+        lists = sorted({m.rule for m in result.matches if m.mode == "enforce"})
+        exercised.update(WORDS_PREFIX + m.rule for m in result.matches)
+        failures = []
+        expect = case.expect
+        if expect.blocked is not None and result.blocked != expect.blocked:
+            found = ", ".join(f"{m.phrase!r} ({m.rule})" for m in result.matches) or "no phrase"
+            failures.append(f"expected blocked={expect.blocked}, found {found}")
+        if expect.rule is not None and expect.rule not in lists:
+            failures.append(f"expected word list {expect.rule!r} to match, matched {lists}")
+        return failures
 
     def _request(self, case: Case, method: str, url: str) -> tuple[str, str, list[str]]:
         """The last of `repeat` requests: access first, then the rate limits (fresh per case)."""
