@@ -10,8 +10,8 @@ selectors, which change how a preceding emoji is drawn. Starting with ZWNJ also 
 the digits from joining an Arabic letter the mark follows.
 
 Places. A mark goes only where no word, number, URL, e-mail address or masked token is split:
-at the end of a word before whitespace (not after a URL or address, not between two parts of a
-number written with spaces), after CJK punctuation not followed by a digit, at the end of a text
+at the end of a word before whitespace (not after a word holding a digit, a URL or an e-mail
+address), after CJK punctuation not followed by a digit, at the end of a text
 after a full stop, and, when a stretch offers nothing else, between two Han characters. The whole
 mark is written at least once every `every_chars` characters, at the last place before that
 distance, so any fragment holding `every_chars` consecutive characters carries a whole mark.
@@ -52,7 +52,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _SENTENCE_END = ".!?。！？…"
 # every rule needs a real character after the place, so a match bounded by endpos=hi+1 is <= hi
 _PLACE = (
-    rf"(?<=[^\s{_BOUNDARY}])(?=\s)(?!(?<=[{_NUMERIC}])\s[{_NUMERIC}])"
+    rf"(?<=[^\s{_BOUNDARY}{_NUMERIC}])(?=\s)"
     rf"|(?<=[{_CJK_PUNCT}])(?=[^{_NUMERIC}\s{_BOUNDARY}])"
     rf"|(?<=[{_SENTENCE_END}])(?={_BOUNDARY})"
 )
@@ -62,6 +62,7 @@ _LAST_HAN_PLACE = re.compile(rf"(?s:.*){_HAN_PLACE}")
 _NEXT_PLACE = re.compile(_PLACE)
 _NEXT_HAN_PLACE = re.compile(_HAN_PLACE)
 _LAST_BREAK = re.compile(rf"(?s:.*)[\s{_BOUNDARY}]")
+_TOKEN_WORD = re.compile(r"[0-9\uff10-\uff19@]|://|^www\.", re.IGNORECASE)
 _WORD_LOOKBACK = 256
 _FOUND = re.compile(f"{SENTINEL}([{DIGITS}]+)")
 _ANY_INVISIBLE = re.compile(f"[{INVISIBLE}]")
@@ -181,7 +182,7 @@ def _last_place(stream: str, low: int, high: int) -> int | None:
             if match is None:
                 break
             place = match.end()
-            if _clear_of_links(stream, place):
+            if _clear_of_tokens(stream, place):
                 return place
             top = place - 1
     return None
@@ -197,18 +198,19 @@ def _next_place(stream: str, after: int) -> int | None:
 
 def _first(pattern: re.Pattern[str], stream: str, start: int, stop: int) -> int | None:
     while (match := pattern.search(stream, start, stop + 1)) is not None:
-        if _clear_of_links(stream, match.start()):
+        if _clear_of_tokens(stream, match.start()):
             return match.start()
         start = match.start() + 1
     return None
 
 
-def _clear_of_links(stream: str, place: int) -> bool:
-    """False when the word just before the place is a URL or an e-mail address: a linkifier
-    would take the mark into the link and break it."""
+def _clear_of_tokens(stream: str, place: int) -> bool:
+    """False when the word just before the place holds a digit, a URL or an e-mail address: a
+    mark right after it would be copied with it (double-click selects it as part of the word) or
+    taken into the link by a linkifier, and break the number or the link."""
     if place < len(stream) and not (stream[place].isspace() or stream[place] == _BOUNDARY):
-        return True  # after CJK punctuation or between Han characters: no link ends there
+        return True  # after CJK punctuation or between Han characters: no token ends there
     low = max(0, place - _WORD_LOOKBACK)
     match = _LAST_BREAK.match(stream, low, place)
     word = stream[match.end() if match else low : place]
-    return not ("@" in word or "://" in word or word[:4].lower() == "www.")
+    return _TOKEN_WORD.search(word) is None
