@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _RAW_TEXT = frozenset(
     {"script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "textarea", "title"}
@@ -23,10 +24,14 @@ _SKIPPED = frozenset(
     | {"svg", "math", "template"}
 )
 _FOREIGN = frozenset({"svg", "math"})
-_TAG = re.compile(
-    r"<(/?)([A-Za-z][^\t\n\f\r />]*+)"
+_SPECIAL = _RAW_TEXT | _SKIPPED | {"body", "meta", "plaintext"}
+# the next piece of markup: a whole tag (1 "/", 2 name, 3 attributes), a comment opening (4), a
+# tag the text ends inside (5), or a bogus comment / stray "</" (no group)
+_MARKUP = re.compile(
+    r"<(?:(/?)([A-Za-z][^\t\n\f\r />]*+)"
     r"((?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r /=>]*+"
     r"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >]*+))?+)*+)>"
+    r"|(!--)|(/?[A-Za-z])|[!?/])"
 )
 _COMMENT_END = re.compile(r"--!?>")
 _HAS_BODY = re.compile(r"<body[\t\n\f\r />]", re.IGNORECASE)
@@ -58,37 +63,20 @@ class PageText:
 def read_page(html: str) -> PageText:
     """Spans of readable text and the landmarks an overlay is placed by."""
     page = PageText(is_document=bool(_DOCUMENT.search(html) or _HAS_BODY.search(html)))
+    spans = page.spans
     in_body = not _HAS_BODY.search(html)
     open_skipped: dict[str, int] = {}
     skipping = 0
-    length = len(html)
     text_start = pos = 0
-
-    def add_text(end: int) -> None:
-        if in_body and not skipping and end > text_start and not html[text_start:end].isspace():
-            page.spans.append((text_start, end))
-
-    while (lt := html.find("<", pos)) >= 0:
-        follower = html[lt + 1 : lt + 2]
-        if follower == "/" or (follower.isascii() and follower.isalpha()):
-            closing = follower == "/"
-            after = html[lt + 2 : lt + 3] if closing else follower
-            if closing and not (after.isascii() and after.isalpha()):
-                if after == "":
-                    break  # "</" at the very end is text; nothing to mark in it
-                add_text(lt)
-                end = lt + 3 if after == ">" else _bogus_comment_end(html, lt)
-                text_start = pos = end
-                continue
-            tag = _TAG.match(html, lt)
-            if tag is None:
-                page.understood = False  # a tag the body ends inside
-                add_text(lt)
-                return page
-            add_text(lt)
-            name = tag.group(2).lower()
-            attributes = tag.group(3)
-            text_start = pos = tag.end()
+    search = _MARKUP.search
+    while (markup := search(html, pos)) is not None:
+        lt = markup.start()
+        if in_body and not skipping and lt > text_start and not html[text_start:lt].isspace():
+            spans.append((text_start, lt))
+        text_start = pos = markup.end()
+        closing, name, attributes, comment, cut = markup.group(1, 2, 3, 4, 5)
+        if name is not None:
+            name = name.lower()
             if closing:
                 if name == "body":
                     page.body_close_start = lt
@@ -96,42 +84,53 @@ def read_page(html: str) -> PageText:
                     open_skipped[name] -= 1
                     skipping -= 1
                 continue
-            page.first_tag = page.first_tag or name
+            if page.first_tag is None:
+                page.first_tag = name
+            if name not in _SPECIAL:
+                continue
             if name == "body" and page.body_open_end is None:
-                page.body_open_end = tag.end()
+                page.body_open_end = pos
                 in_body = True
             elif name == "meta" and _META_CSP.search(attributes):
                 page.meta_csp = True
+            elif name == "plaintext":
+                return page
             if name in _SKIPPED and not (name in _FOREIGN and attributes.rstrip().endswith("/")):
                 open_skipped[name] = open_skipped.get(name, 0) + 1
                 skipping += 1
-            if name == "plaintext":
-                return page
             if name in _RAW_TEXT:
-                closer = re.compile(rf"</{name}[\t\n\f\r />]", re.IGNORECASE)
-                end_tag = closer.search(html, tag.end())
+                end_tag = _raw_text_end(name).search(html, pos)
                 if end_tag is None or (
-                    name == "script" and _SCRIPT_TRICK.search(html, tag.end(), end_tag.start())
+                    name == "script" and _SCRIPT_TRICK.search(html, pos, end_tag.start())
                 ):
-                    page.understood = end_tag is not None and name != "script"
+                    page.understood = False
                     return page
                 text_start = pos = end_tag.start()
-            continue
-        if html.startswith("<!--", lt):
-            add_text(lt)
-            if html.startswith("<!-->", lt) or html.startswith("<!--->", lt):
-                end = html.index(">", lt + 4) + 1
-            else:
-                comment_end = _COMMENT_END.search(html, lt + 4)
-                end = comment_end.end() if comment_end else length
-            text_start = pos = end
-        elif follower in ("!", "?"):
-            add_text(lt)
-            text_start = pos = _bogus_comment_end(html, lt)
+        elif comment:
+            if html.startswith(">", lt + 4) or html.startswith("->", lt + 4):
+                text_start = pos = html.index(">", lt + 4) + 1  # "<!-->" and "<!--->" are closed
+                continue
+            comment_end = _COMMENT_END.search(html, lt + 4)
+            if comment_end is None:
+                return page  # the rest of the body is a comment
+            text_start = pos = comment_end.end()
+        elif cut:
+            page.understood = False  # a tag the body ends inside
+            return page
+        elif html.startswith("</>", lt):
+            text_start = pos = lt + 3
+        elif html.startswith("</", lt) and lt + 2 == len(html):
+            return page  # "</" at the very end is text with nothing to mark in it
         else:
-            pos = lt + 1  # a "<" that opens nothing is text
-    add_text(length)
+            text_start = pos = _bogus_comment_end(html, lt)
+    if in_body and not skipping and len(html) > text_start and not html[text_start:].isspace():
+        spans.append((text_start, len(html)))
     return page
+
+
+@lru_cache(maxsize=16)
+def _raw_text_end(name: str) -> re.Pattern[str]:
+    return re.compile(rf"</{name}[\t\n\f\r />]", re.IGNORECASE)
 
 
 def _bogus_comment_end(html: str, lt: int) -> int:

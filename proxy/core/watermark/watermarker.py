@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ..policy.model import Policy
+from .errors import WatermarkError
 from .html_body import watermark_html
 from .invisible import embed, encode, extract
 from .json_body import embed_json
@@ -76,7 +77,7 @@ class Watermarker:
         elif kind == "text":
             body = embed(text, mark, every_chars=every)
         else:
-            raise ValueError(f"unknown body kind {kind!r}")
+            raise WatermarkError(f"unknown body kind {kind!r}")
         ink = encode(mark)
         return Watermarked(body, body.count(ink) - text.count(ink), False)
 
