@@ -59,7 +59,14 @@ _PLACE = (
 _HAN_PLACE = rf"(?<=[{_HAN}])(?=[{_HAN}])"
 _LAST_PLACE = re.compile(rf"(?s:.*)(?:{_PLACE})")
 _LAST_HAN_PLACE = re.compile(rf"(?s:.*){_HAN_PLACE}")
-_NEXT_PLACE = re.compile(_PLACE)
+# the same places as _PLACE, minus those after a word holding a digit, "@" or "://", or starting
+# with "www.", found wholly by the regex engine (a match ends at the place): for the slow paths
+_WORD = rf"[^\s{_BOUNDARY}]"
+_CLEAR_PLACE = re.compile(
+    rf"(?<!{_WORD})(?!{_WORD}*?(?:[0-9\uff10-\uff19@]|://))(?![Ww][Ww][Ww]\.)"
+    rf"{_WORD}*(?:[^\s{_BOUNDARY}{_NUMERIC}](?=\s)|[{_SENTENCE_END}](?={_BOUNDARY}))"
+    rf"|(?<=[{_CJK_PUNCT}])(?=[^{_NUMERIC}\s{_BOUNDARY}])"
+)
 _NEXT_HAN_PLACE = re.compile(_HAN_PLACE)
 _LAST_BREAK = re.compile(rf"(?s:.*)[\s{_BOUNDARY}]")
 _TOKEN_WORD = re.compile(r"[0-9\uff10-\uff19@]|://|^www\.", re.IGNORECASE)
@@ -175,33 +182,34 @@ def plan(texts: Sequence[str], *, every_chars: int) -> list[tuple[int, int]]:
 
 def _last_place(stream: str, low: int, high: int) -> int | None:
     """The last safe place p with low < p <= high."""
-    for pattern in (_LAST_PLACE, _LAST_HAN_PLACE):
-        top = high
-        while top > low:
-            match = pattern.match(stream, low + 1, top + 1)
-            if match is None:
-                break
-            place = match.end()
-            if _clear_of_tokens(stream, place):
-                return place
-            top = place - 1
+    for last, every in ((_LAST_PLACE, _CLEAR_PLACE), (_LAST_HAN_PLACE, _NEXT_HAN_PLACE)):
+        match = last.match(stream, low + 1, high + 1)
+        if match is None:
+            continue
+        if _clear_of_tokens(stream, match.end()):
+            return match.end()  # the usual case: one backward scan
+        # the last place trails a number or a link: list the window's clear places in one pass
+        # (linear even when every word in it is a code or an address) and take the last
+        start = max(0, low + 1 - _WORD_LOOKBACK)
+        places = [m.end() for m in every.finditer(stream, start, match.end() + 1)]
+        places = [p for p in places if low < p <= high and _clear_of_tokens(stream, p)]
+        if places:
+            return places[-1]
     return None
 
 
 def _next_place(stream: str, after: int) -> int | None:
     """The first safe place p > after, of either kind."""
-    best = _first(_NEXT_PLACE, stream, after + 1, len(stream))
+    start = max(0, after + 1 - _WORD_LOOKBACK)
+    best = None
+    for match in _CLEAR_PLACE.finditer(stream, start):
+        if match.end() > after and _clear_of_tokens(stream, match.end()):
+            best = match.end()
+            break
     # Han places only count before the first ordinary one; bounding the search keeps it linear
-    han = _first(_NEXT_HAN_PLACE, stream, after + 1, len(stream) if best is None else best)
-    return han if han is not None else best
-
-
-def _first(pattern: re.Pattern[str], stream: str, start: int, stop: int) -> int | None:
-    while (match := pattern.search(stream, start, stop + 1)) is not None:
-        if _clear_of_tokens(stream, match.start()):
-            return match.start()
-        start = match.start() + 1
-    return None
+    stop = len(stream) if best is None else best + 1
+    han = _NEXT_HAN_PLACE.search(stream, after + 1, stop)
+    return han.start() if han is not None else best
 
 
 def _clear_of_tokens(stream: str, place: int) -> bool:
