@@ -184,3 +184,12 @@ def test_decode_refuses_lengths_and_values_that_are_no_mark() -> None:
 def test_every_chars_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         embed("a b c", MARK, every_chars=0)
+
+
+def test_when_most_words_are_codes_marks_follow_the_plain_words_only() -> None:
+    text = ("1a 2b 3c A1023x z@q.test " * 12 + "customer ") * 20
+    marked = embed(text, MARK, every_chars=200)
+    assert len(extract(marked)) >= 10
+    assert strip(marked) == text
+    for match in re.finditer(re.escape(INK), marked):
+        assert marked[: match.start()].endswith("customer")

@@ -166,3 +166,16 @@ def test_any_markup_soup_keeps_its_bytes_apart_from_what_was_added(html: str) ->
     mark = sign(Mark("A1", NOW, "ABCDEFGH"), KEY)
     result = watermark_html(html, mark=mark, overlay="<i>OVERLAY</i>", every_chars=40)
     assert strip(result.body).replace("<i>OVERLAY</i>", "", 1) == strip(html)
+
+
+def test_marks_saved_as_escapes_or_character_references_are_traced() -> None:
+    marker = Watermarker(POLICY, KEY)
+    body = json.dumps({"note": "客户来电，要求退款。请尽快回电处理。" * 3})  # \\u escapes
+    marked = marker.watermark_body(body, kind="json", agent="A1", now=NOW, reference="ABCDEFGH")
+    assert marked.isascii()
+    assert [r.agent for r in MarkReader(KEY).trace(marked)] == ["A1"]
+    plain = marker.watermark_body(PROSE, kind="text", agent="A2", now=NOW, reference="ABCDEFGH")
+    as_entities = "".join(f"&#{ord(c)};" if ord(c) > 0x2000 else c for c in plain)
+    named = plain.replace("\u200c", "&zwnj;").replace("\u200d", "&zwj;")
+    for saved in (as_entities, named):
+        assert [r.agent for r in MarkReader(KEY).trace(saved)] == ["A2"]

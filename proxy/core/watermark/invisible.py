@@ -20,6 +20,7 @@ distance, so any fragment holding `every_chars` consecutive characters carries a
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ _TOKEN_WORD = re.compile(r"[0-9\uff10-\uff19@]|://|^www\.", re.IGNORECASE)
 _WORD_LOOKBACK = 256
 _FOUND = re.compile(f"{SENTINEL}([{DIGITS}]+)")
 _ANY_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+_ESCAPED = re.compile(r"\\u(200[cdCD]|206[0-4])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,17 @@ def decode(digits: str) -> bytes:
 def strip(text: str) -> str:
     """The text without any of the characters marks are made of."""
     return _ANY_INVISIBLE.sub("", text)
+
+
+def unescape(text: str) -> str:
+    """The text with mark characters written as JSON or JavaScript escapes (`\\u200c`) or as HTML
+    character references (`&zwnj;`, `&#8204;`) turned back into characters, so marks in a saved
+    JSON body or HTML source can be read; for reading only, never for what agents are sent."""
+    if "\\u" in text:
+        text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
 
 
 def extract(text: str) -> list[FoundMark]:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from ..policy.model import Policy
 from .errors import WatermarkError
 from .html_body import watermark_html
-from .invisible import embed, encode, extract
+from .invisible import embed, encode, extract, unescape
 from .json_body import embed_json
 from .mark import Mark, SealedMark, check_key, sign, verify
 from .visible import csp_allowing, overlay
@@ -118,10 +118,11 @@ class MarkReader:
         check_key(key)
 
     def trace(self, text: str) -> list[TraceResult]:
-        """Each distinct mark once, in order of first appearance, with how often it was seen."""
+        """Each distinct mark once, in order of first appearance, with how often it was seen.
+        Marks written as JSON escapes or HTML character references count too."""
         seen: Counter[tuple[bytes, bytes]] = Counter()
         first: dict[tuple[bytes, bytes], SealedMark] = {}
-        for found in extract(text):
+        for found in extract(unescape(text)):
             identity = (found.sealed.signed, found.sealed.tag)
             seen[identity] += 1
             first.setdefault(identity, found.sealed)
