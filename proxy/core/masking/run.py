@@ -1,0 +1,110 @@
+"""One masking run over one body: the detectors and field rules in force for this request,
+the text-level masking every format shares, and the tally of what was masked where."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..policy.masking import FieldRule
+from .fields import JsonPathRule, apply_kind
+from .scanner import Finding, Hit, Scanner
+from .styles import Styler
+
+Where = str | Callable[[], str]
+"""Where a value sits (`$.contacts[0].phone`); a callable when working it out costs, since it
+is only needed for values that are masked."""
+
+# JavaScript escapes that spell characters personal data is written with. Only those are
+# decoded: a quote or backslash spelt as an escape must stay one.
+_JS_ESCAPE = re.compile(r"\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
+_SAFE = re.compile(r"[0-9A-Za-z@.+\- \uff10-\uff19\uff20\u3000\u4e00-\u9fff]")
+
+
+def _decode_js_escape(match: re.Match[str]) -> str:
+    code = int(match.group(1) or match.group(2) or match.group(3), 16)
+    char = chr(code) if code < 0x110000 else ""
+    return char if char and _SAFE.fullmatch(char) else match.group()
+
+
+def js_unescaped(text: str) -> str:
+    """`text` with `\\u0031`-style escapes of digits, letters and `@` spelt out."""
+    if "\\u" not in text and "\\x" not in text:
+        return text
+    return _JS_ESCAPE.sub(_decode_js_escape, text)
+
+
+def entity_unescaped(text: str) -> str:
+    """`text` as HTML would show it (`&#49;3800138000`), for text that may land in a page."""
+    return html.unescape(text) if "&" in text else text
+
+
+@dataclass(slots=True)
+class Tally:
+    """What a run masked: counts per rule and one finding per masked value."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, rule: str, kind: str, where: str) -> None:
+        self.counts[rule] = self.counts.get(rule, 0) + 1
+        self.findings.append(Finding(rule, kind, where))
+
+
+class MaskRun:
+    """The masking of one body for one request (role and URL already resolved)."""
+
+    def __init__(
+        self,
+        scanner: Scanner,
+        styler: Styler,
+        field_rules: Sequence[FieldRule],
+        json_rules: Sequence[JsonPathRule],
+    ) -> None:
+        self.scanner = scanner
+        self.styler = styler
+        self.field_rules = list(field_rules)
+        self.json_rules = list(json_rules)
+        self.tally = Tally()
+
+    def _replace(self, text: str, hits: list[Hit], where: Where) -> str:
+        place = where if isinstance(where, str) else where()
+        parts: list[str] = []
+        position = 0
+        for hit in hits:
+            parts.append(text[position : hit.start])
+            parts.append(self.styler.render(hit))
+            position = hit.end
+            self.tally.add(hit.detector, hit.detector, place)
+        parts.append(text[position:])
+        return "".join(parts)
+
+    def text(
+        self, text: str, where: Where, *, js: bool = False, entities: bool = False
+    ) -> str | None:
+        """Masked text, or None when it holds nothing to mask.
+
+        With `js` or `entities`, the text is also read the way a script or a page would show it
+        (escapes and character references spelt out); if that reading holds personal data, the
+        spelt-out text is what comes back, masked.
+        """
+        decoded = js_unescaped(text) if js else text
+        if entities:
+            decoded = entity_unescaped(decoded)
+        if decoded is not text and decoded != text:
+            hits = self.scanner.scan(decoded)
+            if hits:
+                return self._replace(decoded, hits, where)
+        hits = self.scanner.scan(text)
+        if not hits:
+            return None
+        return self._replace(text, hits, where)
+
+    def field(self, rule: FieldRule, value: str, where: Where) -> str:
+        """The value masked by a field rule (the part it keeps is scanned too)."""
+        masked = apply_kind(rule.kind, value)
+        self.tally.add(rule.name, rule.kind.value, where if isinstance(where, str) else where())
+        hits = self.scanner.scan(masked)
+        return self._replace(masked, hits, where) if hits else masked
