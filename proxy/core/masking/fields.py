@@ -19,6 +19,7 @@ _COMPOUND_SURNAME_LIST = """
 """
 COMPOUND_SURNAMES = frozenset(_COMPOUND_SURNAME_LIST.split())
 
+_NOT_SPACE = re.compile(r"\S")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 # One administrative unit: a name and its suffix. A name never holds digits or the words of
 # street addresses, so "中关村大街1号院2区" is never kept as a district.
@@ -37,7 +38,7 @@ def person_name(value: str) -> str:
     if _LATIN_WORD.match(text) and text.isascii():
         return _LATIN_WORD.sub(lambda m: m.group()[0] + "*" * (len(m.group()) - 1), text)
     keep = 2 if len(text) > 2 and text[:2] in COMPOUND_SURNAMES else 1
-    return text[:keep] + "".join("*" if not c.isspace() else c for c in text[keep:])
+    return text[:keep] + _NOT_SPACE.sub("*", text[keep:])
 
 
 def address(value: str) -> str:
@@ -78,13 +79,3 @@ class JsonPathRule:
         if not all(segments):
             raise ValueError(f"field rule {rule.name!r}: empty segment in JSON path {path!r}")
         return cls(rule, segments, anchored)
-
-    def matches(self, parents: list[str | int], key: str | int) -> bool:
-        """Whether the value at `parents` + `key` is one this path names."""
-        *above, last = self.segments
-        if last != "*" and last != str(key):
-            return False
-        if len(above) > len(parents) or (self.anchored and len(above) != len(parents)):
-            return False
-        offset = len(parents) - len(above)
-        return all(seg == "*" or seg == str(parents[offset + i]) for i, seg in enumerate(above))

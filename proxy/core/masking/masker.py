@@ -101,6 +101,7 @@ class MaskResult:
     counts: dict[str, int] = field(default_factory=dict)
     """Masked values per detector or field rule."""
     findings: list[Finding] = field(default_factory=list)
+    """One per masked value, when asked for with `explain`."""
 
     @property
     def changed(self) -> bool:
@@ -167,7 +168,7 @@ class Masker:
                 active.difference_update(exemption.detectors)
         return frozenset(active)
 
-    def _run(self, role: str | None, url: str | None) -> MaskRun:
+    def _run(self, role: str | None, url: str | None, explain: bool) -> MaskRun:
         active = self.active_rules(role, url)
         fields = [rule for rule in self._fields if rule.name in active]
         return MaskRun(
@@ -175,6 +176,7 @@ class Masker:
             self._styler,
             fields,
             [rule for rule in self._json_rules if rule.rule.name in active],
+            explain=explain,
         )
 
     def mask_text(
@@ -185,9 +187,10 @@ class Masker:
         role: str | None = None,
         url: str | None = None,
         charset: str = "utf-8",
+        explain: bool = False,
     ) -> TextMaskResult:
         """Mask decoded text in one format; `charset` only matters to form bodies."""
-        run = self._run(role, url)
+        run = self._run(role, url, explain)
         masked = _mask_format(run, text, body_format, charset)
         return TextMaskResult(
             text if masked is None else masked, run.tally.counts, run.tally.findings
@@ -202,10 +205,12 @@ class Masker:
         role: str | None,
         url: str | None,
         body_format: BodyFormat | None = None,
+        explain: bool = False,
     ) -> MaskResult:
         """What the agent may see of a response body: decoded, masked, encoded as it came.
 
-        `body_format` overrides what Content-Type and sniffing say. Raises UnmaskableBodyError
+        `body_format` overrides what Content-Type and sniffing say; `explain` collects a
+        finding per masked value (counts are always kept). Raises UnmaskableBodyError
         (BodyTooLargeError over the size limit) for anything it cannot read.
         """
         limit = self.max_body_bytes
@@ -228,7 +233,7 @@ class Masker:
         text = decode_text(raw, charset)
         if fmt is None:
             fmt = sniff_format(text)
-        run = self._run(role, url)
+        run = self._run(role, url, explain)
         masked = _mask_format(run, text, fmt, charset)
         if masked is None:
             return MaskResult(body, fmt)
@@ -244,6 +249,7 @@ class Masker:
         role: str | None,
         url: str | None,
         body_format: BodyFormat | None = None,
+        explain: bool = False,
     ) -> MaskResult:
         """A body that arrives in pieces, masked as a whole (data split across chunks is found
         like any other); the size limit stops reading early."""
@@ -259,6 +265,7 @@ class Masker:
             role=role,
             url=url,
             body_format=body_format,
+            explain=explain,
         )
 
 

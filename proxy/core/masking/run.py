@@ -13,9 +13,12 @@ from .fields import JsonPathRule, apply_kind
 from .scanner import Finding, Hit, Scanner
 from .styles import Styler
 
-Where = str | Callable[[], str]
-"""Where a value sits (`$.contacts[0].phone`); a callable when working it out costs, since it
-is only needed for values that are masked."""
+Where = str | Callable[[int], str]
+"""Where a value sits (`$..contacts.name`); or a callable, given the offset of the value in the
+text, when working it out costs: it is only called for `--explain`."""
+
+_WORTH_SCANNING = re.compile(r"[\d@\uff20]")
+"""What the part a field rule keeps must hold to be worth scanning again."""
 
 # JavaScript escapes that spell characters personal data is written with. Only those are
 # decoded: a quote or backslash spelt as an escape must stay one.
@@ -43,14 +46,17 @@ def entity_unescaped(text: str) -> str:
 
 @dataclass(slots=True)
 class Tally:
-    """What a run masked: counts per rule and one finding per masked value."""
+    """What a run masked: counts per rule, and with `explain` one finding per masked value."""
 
+    explain: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, rule: str, kind: str, where: str) -> None:
+    def add(self, rule: str, kind: str, where: Where, offset: int = 0) -> None:
         self.counts[rule] = self.counts.get(rule, 0) + 1
-        self.findings.append(Finding(rule, kind, where))
+        if self.explain:
+            place = where if isinstance(where, str) else where(offset)
+            self.findings.append(Finding(rule, kind, place))
 
 
 class MaskRun:
@@ -62,22 +68,26 @@ class MaskRun:
         styler: Styler,
         field_rules: Sequence[FieldRule],
         json_rules: Sequence[JsonPathRule],
+        *,
+        explain: bool = False,
     ) -> None:
         self.scanner = scanner
         self.styler = styler
         self.field_rules = list(field_rules)
         self.json_rules = list(json_rules)
-        self.tally = Tally()
+        self.tally = Tally(explain)
 
-    def _replace(self, text: str, hits: list[Hit], where: Where) -> str:
-        place = where if isinstance(where, str) else where()
+    def replace(self, text: str, hits: list[Hit], where: Where) -> str:
+        """`text` with each hit replaced by its styled mask."""
+        render = self.styler.render
+        add = self.tally.add
         parts: list[str] = []
         position = 0
         for hit in hits:
             parts.append(text[position : hit.start])
-            parts.append(self.styler.render(hit))
+            parts.append(render(hit))
             position = hit.end
-            self.tally.add(hit.detector, hit.detector, place)
+            add(hit.detector, hit.detector, where, hit.start)
         parts.append(text[position:])
         return "".join(parts)
 
@@ -96,15 +106,17 @@ class MaskRun:
         if decoded is not text and decoded != text:
             hits = self.scanner.scan(decoded)
             if hits:
-                return self._replace(decoded, hits, where)
+                return self.replace(decoded, hits, where)
         hits = self.scanner.scan(text)
         if not hits:
             return None
-        return self._replace(text, hits, where)
+        return self.replace(text, hits, where)
 
     def field(self, rule: FieldRule, value: str, where: Where) -> str:
         """The value masked by a field rule (the part it keeps is scanned too)."""
         masked = apply_kind(rule.kind, value)
-        self.tally.add(rule.name, rule.kind.value, where if isinstance(where, str) else where())
+        self.tally.add(rule.name, rule.kind.value, where)
+        if not _WORTH_SCANNING.search(masked):
+            return masked
         hits = self.scanner.scan(masked)
-        return self._replace(masked, hits, where) if hits else masked
+        return self.replace(masked, hits, where) if hits else masked

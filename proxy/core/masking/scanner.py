@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..policy.masking import CustomDetector, Validator
 from .validators import (
@@ -37,11 +39,23 @@ _DASH_DOT = "\\-.\uff0d\uff0e"
 
 _RUN = re.compile(
     # not inside a longer alphanumeric token, not the fraction or tail of another number
-    rf"(?<![\dA-Za-z])(?<!\d[{_DASH_DOT}])"
+    rf"(?<![\dA-Za-z])(?<![\dA-Za-z][{_DASH_DOT}])"
     rf"(?:[+\uff0b]{_SEP}{{0,2}})?(?:[(\uff08]{_SEP}{{0,2}})?"
-    rf"\d(?:{_SEP}{{0,3}}\d){{6,}}(?:{_SEP}{{0,3}}[Xx\uff38\uff58])?"
-    rf"(?![\dA-Za-z])(?![{_DASH_DOT}]\d)"
+    rf"\d(?:{_SEP}{{0,3}}\d){{9,}}(?:{_SEP}{{0,3}}[Xx\uff38\uff58])?"
+    rf"(?![\dA-Za-z])(?![{_DASH_DOT}][\dA-Za-z])"
 )
+# A cheap first pass (it starts with a digit class, which the regex engine scans for fast):
+# anything that could hold a run of 10 digits. Most candidates are plain digits and settle
+# without the full pattern.
+_CANDIDATE = re.compile(
+    f"\\d(?<![A-Za-z\\d]\\d)[\\d{_SPACES}{_BINDERS}{_INVISIBLE}Xx\uff38\uff58]{{9,}}"
+)
+_ASCII_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_PREFIX_CHARS = frozenset("+\uff0b(\uff08")
+_DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
+_EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
+_EMAIL_WINDOW = (65, 260)
+_AT = re.compile("[@\uff20]")
 _GROUP = re.compile(f"[^{_SPACES}]+")
 _EXTENSION = re.compile(r"[\-\u2010-\u2015\uff0d]\s*\d{1,6}$")
 _NOT_DIGIT = re.compile(r"[^0-9X]")
@@ -69,12 +83,13 @@ _DIGITS = _digit_table()
 def normalise_digits(text: str) -> str:
     """ASCII digits (and a final X) of a written number: other scripts' digits folded,
     separators, signs and brackets dropped."""
+    if text.isascii():
+        return _NOT_DIGIT.sub("", text.replace("x", "X"))
     return _NOT_DIGIT.sub("", text.translate(_DIGITS))
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One piece of personal data in a text."""
+class Hit(NamedTuple):
+    """One piece of personal data in a text (a tuple: millions are made on large bodies)."""
 
     detector: str
     start: int
@@ -130,8 +145,28 @@ def _custom_value(detector: CustomDetector, text: str) -> str | None:
     return value
 
 
-def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(start < t_end and t_start < end for t_start, t_end in taken)
+class _Taken:
+    """Spans already claimed by a detector, kept sorted: long texts have many."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect_right(self.starts, start)
+        if index and self.ends[index - 1] > start:
+            return True
+        return index < len(self.starts) and self.starts[index] < end
+
+    def add(self, start: int, end: int) -> None:
+        index = bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
 
 
 class Scanner:
@@ -143,31 +178,74 @@ class Scanner:
         self._numbers = bool(enabled & NUMBER_DETECTORS)
         self._email = EMAIL in enabled
         self._custom = [(d, re.compile(d.pattern)) for d in custom if d.name in enabled]
+        self.custom_names = frozenset(d.name for d, _ in self._custom)
 
     def scan(self, text: str) -> list[Hit]:
         """Every piece of personal data in `text`, in order, none overlapping."""
         hits: list[Hit] = []
-        taken: list[tuple[int, int]] = []
+        taken = _Taken()
         for detector, pattern in self._custom:
             for match in pattern.finditer(text):
                 value = _custom_value(detector, match.group())
-                if value is not None and not _overlaps(taken, match.start(), match.end()):
+                if value is not None and not taken.overlaps(match.start(), match.end()):
                     hits.append(Hit(detector.name, match.start(), match.end(), value))
-                    taken.append((match.start(), match.end()))
-        if self._email and ("@" in text or "\uff20" in text):
-            for match in _EMAIL.finditer(text):
-                if not _overlaps(taken, match.start(), match.end()):
-                    value = unicodedata.normalize("NFKC", match.group()).lower()
-                    hits.append(Hit(EMAIL, match.start(), match.end(), value))
-                    taken.append((match.start(), match.end()))
+                    taken.add(match.start(), match.end())
+        if self._email:
+            for start, end in self._emails(text):
+                if not taken.overlaps(start, end):
+                    value = unicodedata.normalize("NFKC", text[start:end]).lower()
+                    hits.append(Hit(EMAIL, start, end, value))
+                    taken.add(start, end)
         if self._numbers:
-            for match in _RUN.finditer(text):
-                if taken and _overlaps(taken, match.start(), match.end()):
-                    continue
-                self._scan_run(match.group(), match.start(), hits)
+            self._scan_numbers(text, hits, taken)
         if len(hits) > 1:
             hits.sort(key=lambda hit: hit.start)
         return hits
+
+    @staticmethod
+    def _emails(text: str) -> Iterator[tuple[int, int]]:
+        """E-mail addresses, looked for only around each `@` (a long text has few)."""
+        before, after = _EMAIL_WINDOW
+        last_end = 0
+        for at in _AT.finditer(text):
+            position = at.start()
+            if position < last_end:
+                continue
+            match = _EMAIL.search(text, max(last_end, position - before), position + after)
+            if match is not None and match.start() <= position < match.end():
+                last_end = match.end()
+                yield match.start(), match.end()
+
+    def scan_number(self, digits: str) -> list[Hit]:
+        """Personal data in a JSON number's digits (no separators, no sign)."""
+        if self._numbers and len(digits) <= 19:
+            found = classify_number(digits, False)
+            if found is not None:
+                return [Hit(found[0], 0, len(digits), found[1])] if found[0] in self.enabled else []
+        return self.scan(digits) if self._custom else []
+
+    def _scan_numbers(self, text: str, hits: list[Hit], taken: _Taken) -> None:
+        enabled = self.enabled
+        length = len(text)
+        for candidate in _CANDIDATE.finditer(text):
+            start, end = candidate.span()
+            run = candidate.group()
+            if run.isascii() and run.isdigit():
+                # plain digits with clean edges, the common case, settle here
+                before = text[start - 1] if start else ""
+                after = text[end] if end < length else ""
+                if before not in _EDGE_BEFORE and after not in _ASCII_ALNUM:
+                    if taken and taken.overlaps(start, end):
+                        continue
+                    found = classify_number(run, False) if len(run) <= 19 else None
+                    if found is not None and found[0] in enabled:
+                        hits.append(Hit(found[0], start, end, found[1]))
+                    continue
+            # separators, a prefix or a doubtful edge: the full pattern decides
+            for match in _RUN.finditer(text, max(0, start - 3), min(length, end + 2)):
+                if taken and taken.overlaps(match.start(), match.end()):
+                    continue
+                self._scan_run(match.group(), match.start(), hits)
 
     def _scan_run(self, run: str, offset: int, hits: list[Hit]) -> None:
         international = run.lstrip("(\uff08")[:1] in ("+", "\uff0b")
