@@ -8,6 +8,7 @@ import sys
 CORE_MODULES = [
     "homeagent.proxy.core.urls",
     "homeagent.proxy.core.policy.loader",
+    "homeagent.proxy.core.masking",
 ]
 
 

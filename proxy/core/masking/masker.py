@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
-from ..policy.masking import BUILTIN_DETECTORS, Style
+from ..policy.masking import BUILTIN_DETECTORS, Exemption, Style
 from ..policy.model import Policy
 from ..urls import AmbiguousURLError, parse_pattern, parse_request_url
 from .codecs import (
@@ -54,6 +54,7 @@ _MEDIA_TYPES = {
     "application/ecmascript": BodyFormat.TEXT,
     "application/xml": BodyFormat.TEXT,
 }
+_ANY_URL = Exemption.model_fields["url"].default
 _FORM_SNIFF = re.compile(r"^[\w.\-%+\[\]]+=[^&\s]*(?:&[\w.\-%+\[\]]+=[^&\s]*)*$")
 
 
@@ -151,20 +152,26 @@ class Masker:
     def active_rules(self, role: str | None, url: str | None) -> frozenset[str]:
         """The detectors and field rules in force for this role and URL, after exemptions.
 
-        A URL that cannot be read unambiguously gets no exemption: masking more is the safe
-        side.
+        Without a URL only exemptions for any URL apply; a URL that cannot be read
+        unambiguously gets none: masking more is the safe side.
         """
         active = set(self._detectors) | {rule.name for rule in self._fields}
-        if not self._exemptions or url is None:
+        if not self._exemptions:
             return frozenset(active)
-        try:
-            request_url = parse_request_url(url)
-        except AmbiguousURLError:
-            return frozenset(active)
+        request_url = None
+        if url is not None:
+            try:
+                request_url = parse_request_url(url)
+            except AmbiguousURLError:
+                return frozenset(active)
         for exemption, pattern in self._exemptions:
             if exemption.roles and role not in exemption.roles:
                 continue
-            if pattern.matches(request_url):
+            if request_url is None:
+                applies = exemption.url == _ANY_URL
+            else:
+                applies = pattern.matches(request_url)
+            if applies:
                 active.difference_update(exemption.detectors)
         return frozenset(active)
 

@@ -56,6 +56,7 @@ _DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
 _EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
 _EMAIL_WINDOW = (65, 260)
 _AT = re.compile("[@\uff20]")
+_DECIMAL = re.compile(r"\d+[.\uff0e]\d+")
 _GROUP = re.compile(f"[^{_SPACES}]+")
 _EXTENSION = re.compile(r"[\-\u2010-\u2015\uff0d]\s*\d{1,6}$")
 _NOT_DIGIT = re.compile(r"[^0-9X]")
@@ -248,6 +249,8 @@ class Scanner:
                 self._scan_run(match.group(), match.start(), hits)
 
     def _scan_run(self, run: str, offset: int, hits: list[Hit]) -> None:
+        if _DECIMAL.fullmatch(run):
+            return  # 1.3800138000 is a decimal number, not a dotted phone number
         international = run.lstrip("(\uff08")[:1] in ("+", "\uff0b")
         whole = self._classify(run, international)
         if whole is not None:
