@@ -185,12 +185,7 @@ class Scanner:
         """Every piece of personal data in `text`, in order, none overlapping."""
         hits: list[Hit] = []
         taken = _Taken()
-        for detector, pattern in self._custom:
-            for match in pattern.finditer(text):
-                value = _custom_value(detector, match.group())
-                if value is not None and not taken.overlaps(match.start(), match.end()):
-                    hits.append(Hit(detector.name, match.start(), match.end(), value))
-                    taken.add(match.start(), match.end())
+        self._scan_custom(text, hits, taken)
         if self._email:
             for start, end in self._emails(text):
                 if not taken.overlaps(start, end):
@@ -198,10 +193,23 @@ class Scanner:
                     hits.append(Hit(EMAIL, start, end, value))
                     taken.add(start, end)
         if self._numbers:
-            self._scan_numbers(text, hits, taken)
+            numbers: list[Hit] = []
+            self._scan_numbers(text, numbers)
+            if taken:
+                # e-mail and custom hits came first; a number inside one is already masked
+                numbers = [h for h in numbers if not taken.overlaps(h.start, h.end)]
+            hits.extend(numbers)
         if len(hits) > 1:
             hits.sort(key=lambda hit: hit.start)
         return hits
+
+    def _scan_custom(self, text: str, hits: list[Hit], taken: _Taken) -> None:
+        for detector, pattern in self._custom:
+            for match in pattern.finditer(text):
+                value = _custom_value(detector, match.group())
+                if value is not None and not taken.overlaps(match.start(), match.end()):
+                    hits.append(Hit(detector.name, match.start(), match.end(), value))
+                    taken.add(match.start(), match.end())
 
     @staticmethod
     def _emails(text: str) -> Iterator[tuple[int, int]]:
@@ -223,29 +231,32 @@ class Scanner:
             found = classify_number(digits, False)
             if found is not None:
                 return [Hit(found[0], 0, len(digits), found[1])] if found[0] in self.enabled else []
-        return self.scan(digits) if self._custom else []
+        hits: list[Hit] = []
+        if self._custom:
+            self._scan_custom(digits, hits, _Taken())
+        return hits
 
-    def _scan_numbers(self, text: str, hits: list[Hit], taken: _Taken) -> None:
+    def _scan_numbers(self, text: str, hits: list[Hit]) -> None:
         enabled = self.enabled
         length = len(text)
+        append = hits.append
+        classify = classify_number
         for candidate in _CANDIDATE.finditer(text):
-            start, end = candidate.span()
             run = candidate.group()
             if run.isascii() and run.isdigit():
                 # plain digits with clean edges, the common case, settle here
+                start, end = candidate.span()
                 before = text[start - 1] if start else ""
                 after = text[end] if end < length else ""
                 if before not in _EDGE_BEFORE and after not in _ASCII_ALNUM:
-                    if taken and taken.overlaps(start, end):
-                        continue
-                    found = classify_number(run, False) if len(run) <= 19 else None
+                    found = classify(run, False) if len(run) <= 19 else None
                     if found is not None and found[0] in enabled:
-                        hits.append(Hit(found[0], start, end, found[1]))
+                        append(Hit(found[0], start, end, found[1]))
                     continue
+            else:
+                start, end = candidate.span()
             # separators, a prefix or a doubtful edge: the full pattern decides
             for match in _RUN.finditer(text, max(0, start - 3), min(length, end + 2)):
-                if taken and taken.overlaps(match.start(), match.end()):
-                    continue
                 self._scan_run(match.group(), match.start(), hits)
 
     def _scan_run(self, run: str, offset: int, hits: list[Hit]) -> None:
