@@ -68,7 +68,8 @@ def _read_key(path: Path, size: int) -> bytes:
         if info.st_mode & 0o077:
             raise KeyFileError(
                 f"key file {path} can be read by group or others"
-                f" (mode {stat.S_IMODE(info.st_mode):04o}); anyone who reads it can forge marks."
+                f" (mode {stat.S_IMODE(info.st_mode):04o}); anyone who reads it can forge marks"
+                " or undo pseudonyms."
                 f" Run: chmod 600 {path}, and make a new key if it may have been copied"
             )
         key = key_file.read(size + 1)

@@ -1,0 +1,122 @@
+"""One masking run over one body: the detectors and field rules in force for this request,
+the text-level masking every format shares, and the tally of what was masked where."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..policy.masking import FieldRule
+from .fields import JsonPathRule, apply_kind
+from .scanner import Finding, Hit, Scanner
+from .styles import Styler
+
+Where = str | Callable[[int], str]
+"""Where a value sits (`$..contacts.name`); or a callable, given the offset of the value in the
+text, when working it out costs: it is only called for `--explain`."""
+
+_WORTH_SCANNING = re.compile(r"[\d@\uff20]")
+"""What the part a field rule keeps must hold to be worth scanning again."""
+
+# JavaScript escapes that spell characters personal data is written with. Only those are
+# decoded: a quote or backslash spelt as an escape must stay one.
+_JS_ESCAPE = re.compile(r"\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
+_SAFE = re.compile(r"[0-9A-Za-z@.+\- \uff10-\uff19\uff20\u3000\u4e00-\u9fff]")
+
+
+def _decode_js_escape(match: re.Match[str]) -> str:
+    code = int(match.group(1) or match.group(2) or match.group(3), 16)
+    char = chr(code) if code < 0x110000 else ""
+    return char if char and _SAFE.fullmatch(char) else match.group()
+
+
+def js_unescaped(text: str) -> str:
+    """`text` with `\\u0031`-style escapes of digits, letters and `@` spelt out."""
+    if "\\u" not in text and "\\x" not in text:
+        return text
+    return _JS_ESCAPE.sub(_decode_js_escape, text)
+
+
+def entity_unescaped(text: str) -> str:
+    """`text` as HTML would show it (`&#49;3800138000`), for text that may land in a page."""
+    return html.unescape(text) if "&" in text else text
+
+
+@dataclass(slots=True)
+class Tally:
+    """What a run masked: counts per rule, and with `explain` one finding per masked value."""
+
+    explain: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, rule: str, kind: str, where: Where, offset: int = 0) -> None:
+        self.counts[rule] = self.counts.get(rule, 0) + 1
+        if self.explain:
+            place = where if isinstance(where, str) else where(offset)
+            self.findings.append(Finding(rule, kind, place))
+
+
+class MaskRun:
+    """The masking of one body for one request (role and URL already resolved)."""
+
+    def __init__(
+        self,
+        scanner: Scanner,
+        styler: Styler,
+        field_rules: Sequence[FieldRule],
+        json_rules: Sequence[JsonPathRule],
+        *,
+        explain: bool = False,
+    ) -> None:
+        self.scanner = scanner
+        self.styler = styler
+        self.field_rules = list(field_rules)
+        self.json_rules = list(json_rules)
+        self.tally = Tally(explain)
+
+    def replace(self, text: str, hits: list[Hit], where: Where) -> str:
+        """`text` with each hit replaced by its styled mask."""
+        render = self.styler.render
+        add = self.tally.add
+        parts: list[str] = []
+        position = 0
+        for hit in hits:
+            parts.append(text[position : hit.start])
+            parts.append(render(hit))
+            position = hit.end
+            add(hit.detector, hit.detector, where, hit.start)
+        parts.append(text[position:])
+        return "".join(parts)
+
+    def text(
+        self, text: str, where: Where, *, js: bool = False, entities: bool = False
+    ) -> str | None:
+        """Masked text, or None when it holds nothing to mask.
+
+        With `js` or `entities`, the text is also read the way a script or a page would show it
+        (escapes and character references spelt out); if that reading holds personal data, the
+        spelt-out text is what comes back, masked.
+        """
+        decoded = js_unescaped(text) if js else text
+        if entities:
+            decoded = entity_unescaped(decoded)
+        if decoded is not text and decoded != text:
+            hits = self.scanner.scan(decoded)
+            if hits:
+                return self.replace(decoded, hits, where)
+        hits = self.scanner.scan(text)
+        if not hits:
+            return None
+        return self.replace(text, hits, where)
+
+    def field(self, rule: FieldRule, value: str, where: Where) -> str:
+        """The value masked by a field rule (the part it keeps is scanned too)."""
+        masked = apply_kind(rule.kind, value)
+        self.tally.add(rule.name, rule.kind.value, where)
+        if not _WORTH_SCANNING.search(masked):
+            return masked
+        hits = self.scanner.scan(masked)
+        return self.replace(masked, hits, where) if hits else masked

@@ -1,0 +1,301 @@
+"""Finding personal data in decoded text: the built-in detectors and the policy's custom ones.
+
+Numbers are found as runs of digits (any script's decimal digits, full-width included) joined
+by separators, then classified by their digits and validators, so look-alikes stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ..policy.masking import CustomDetector, Validator
+from .validators import (
+    bank_card_ok,
+    cn_id_ok,
+    cn_landline_split,
+    cn_mobile_ok,
+    luhn_ok,
+)
+
+CN_MOBILE = "cn_mobile"
+CN_LANDLINE = "cn_landline"
+CN_ID = "cn_id"
+BANK_CARD = "bank_card"
+EMAIL = "email"
+NUMBER_DETECTORS = frozenset({CN_MOBILE, CN_LANDLINE, CN_ID, BANK_CARD})
+
+# Separators that may sit inside a written number. Spaces split a run into groups that may
+# be separate numbers; the others bind (a dash or dot inside 13800138000.5 keeps it one float).
+_SPACES = " \u00a0\u2000-\u200a\u202f\u205f\u3000"
+_BINDERS = "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d.\uff0e()\uff08\uff09"
+_INVISIBLE = "\u00ad\u200b-\u200d\u2060\ufeff"
+_SEP = f"[{_SPACES}{_BINDERS}{_INVISIBLE}]"
+_DASH_DOT = "\\-.\uff0d\uff0e"
+
+_RUN = re.compile(
+    # not inside a longer alphanumeric token, not the fraction or tail of another number
+    rf"(?<![\dA-Za-z])(?<![\dA-Za-z][{_DASH_DOT}])"
+    rf"(?:[+\uff0b]{_SEP}{{0,2}})?(?:[(\uff08]{_SEP}{{0,2}})?"
+    rf"\d(?:{_SEP}{{0,3}}\d){{9,}}(?:{_SEP}{{0,3}}[Xx\uff38\uff58])?"
+    rf"(?![\dA-Za-z])(?![{_DASH_DOT}][\dA-Za-z])"
+)
+# A cheap first pass (it starts with a digit class, which the regex engine scans for fast):
+# anything that could hold a run of 10 digits. Most candidates are plain digits and settle
+# without the full pattern.
+_CANDIDATE = re.compile(
+    f"\\d(?<![A-Za-z\\d]\\d)[\\d{_SPACES}{_BINDERS}{_INVISIBLE}Xx\uff38\uff58]{{9,}}"
+)
+_ASCII_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_PREFIX_CHARS = frozenset("+\uff0b(\uff08")
+_DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
+_EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
+_EMAIL_WINDOW = (65, 260)
+_AT = re.compile("[@\uff20]")
+_DECIMAL = re.compile(r"\d+[.\uff0e]\d+")
+_GROUP = re.compile(f"[^{_SPACES}]+")
+_EXTENSION = re.compile(r"[\-\u2010-\u2015\uff0d]\s*\d{1,6}$")
+_NOT_DIGIT = re.compile(r"[^0-9X]")
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}[@\uff20]"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+
+
+def _digit_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for code in range(0x110000):
+        char = chr(code)
+        if char.isdecimal() and not char.isascii():
+            table[code] = str(unicodedata.decimal(char))
+    for char in "Xx\uff38\uff58":
+        table[ord(char)] = "X"
+    return table
+
+
+_DIGITS = _digit_table()
+
+
+def normalise_digits(text: str) -> str:
+    """ASCII digits (and a final X) of a written number: other scripts' digits folded,
+    separators, signs and brackets dropped."""
+    if text.isascii():
+        return _NOT_DIGIT.sub("", text.replace("x", "X"))
+    return _NOT_DIGIT.sub("", text.translate(_DIGITS))
+
+
+class Hit(NamedTuple):
+    """One piece of personal data in a text (a tuple: millions are made on large bodies)."""
+
+    detector: str
+    start: int
+    end: int
+    value: str
+    """Canonical form: what partial styles show the ends of and pseudonyms are keyed on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What `--explain` and the audit log say about one masked value."""
+
+    rule: str
+    """The detector or field rule that masked it."""
+    kind: str
+    """What was found: a detector name or a field kind (person_name, address…)."""
+    where: str
+
+
+def classify_number(digits: str, international: bool) -> tuple[str, str] | None:
+    """(detector, canonical value) for a number's digits, or None for a look-alike."""
+    length = len(digits)
+    if length in (15, 18) and cn_id_ok(digits):
+        return CN_ID, digits
+    if "X" in digits:
+        return None
+    if bank_card_ok(digits):
+        return BANK_CARD, digits
+    national = None
+    if digits.startswith("0086"):
+        national = digits[4:]
+    elif digits.startswith("86") and (international or length in (12, 13)):
+        national = digits[2:]
+    if cn_mobile_ok(digits):
+        return CN_MOBILE, digits
+    if national is not None and cn_mobile_ok(national):
+        return CN_MOBILE, national
+    split = cn_landline_split(digits)
+    if split is None and national is not None:
+        split = cn_landline_split(national if national.startswith("0") else "0" + national)
+    if split is not None:
+        return CN_LANDLINE, f"{split[0]}-{split[1]}"
+    return None
+
+
+def _custom_value(detector: CustomDetector, text: str) -> str | None:
+    value = unicodedata.normalize("NFKC", text)
+    if detector.validator is Validator.LUHN:
+        digits = normalise_digits(value).replace("X", "")
+        return value if len(digits) >= 2 and luhn_ok(digits) else None
+    if detector.validator is Validator.CN_ID:
+        return value if cn_id_ok(normalise_digits(value)) else None
+    return value
+
+
+class _Taken:
+    """Spans already claimed by a detector, kept sorted: long texts have many."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect_right(self.starts, start)
+        if index and self.ends[index - 1] > start:
+            return True
+        return index < len(self.starts) and self.starts[index] < end
+
+    def add(self, start: int, end: int) -> None:
+        index = bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
+
+
+class Scanner:
+    """The detectors one request is subject to, compiled once and reused for every text."""
+
+    def __init__(self, enabled: Iterable[str], custom: Iterable[CustomDetector] = ()) -> None:
+        enabled = frozenset(enabled)
+        self.enabled = enabled
+        self._numbers = bool(enabled & NUMBER_DETECTORS)
+        self._email = EMAIL in enabled
+        self._custom = [(d, re.compile(d.pattern)) for d in custom if d.name in enabled]
+        self.custom_names = frozenset(d.name for d, _ in self._custom)
+
+    def scan(self, text: str) -> list[Hit]:
+        """Every piece of personal data in `text`, in order, none overlapping."""
+        hits: list[Hit] = []
+        taken = _Taken()
+        self._scan_custom(text, hits, taken)
+        if self._email:
+            for start, end in self._emails(text):
+                if not taken.overlaps(start, end):
+                    value = unicodedata.normalize("NFKC", text[start:end]).lower()
+                    hits.append(Hit(EMAIL, start, end, value))
+                    taken.add(start, end)
+        if self._numbers:
+            numbers: list[Hit] = []
+            self._scan_numbers(text, numbers)
+            if taken:
+                # e-mail and custom hits came first; a number inside one is already masked
+                numbers = [h for h in numbers if not taken.overlaps(h.start, h.end)]
+            hits.extend(numbers)
+        if len(hits) > 1:
+            hits.sort(key=lambda hit: hit.start)
+        return hits
+
+    def _scan_custom(self, text: str, hits: list[Hit], taken: _Taken) -> None:
+        for detector, pattern in self._custom:
+            for match in pattern.finditer(text):
+                value = _custom_value(detector, match.group())
+                if value is not None and not taken.overlaps(match.start(), match.end()):
+                    hits.append(Hit(detector.name, match.start(), match.end(), value))
+                    taken.add(match.start(), match.end())
+
+    @staticmethod
+    def _emails(text: str) -> Iterator[tuple[int, int]]:
+        """E-mail addresses, looked for only around each `@` (a long text has few)."""
+        before, after = _EMAIL_WINDOW
+        last_end = 0
+        for at in _AT.finditer(text):
+            position = at.start()
+            if position < last_end:
+                continue
+            match = _EMAIL.search(text, max(last_end, position - before), position + after)
+            if match is not None and match.start() <= position < match.end():
+                last_end = match.end()
+                yield match.start(), match.end()
+
+    def scan_number(self, digits: str) -> list[Hit]:
+        """Personal data in a JSON number's digits (no separators, no sign)."""
+        if self._numbers and len(digits) <= 19:
+            found = classify_number(digits, False)
+            if found is not None:
+                return [Hit(found[0], 0, len(digits), found[1])] if found[0] in self.enabled else []
+        hits: list[Hit] = []
+        if self._custom:
+            self._scan_custom(digits, hits, _Taken())
+        return hits
+
+    def _scan_numbers(self, text: str, hits: list[Hit]) -> None:
+        enabled = self.enabled
+        length = len(text)
+        append = hits.append
+        classify = classify_number
+        for candidate in _CANDIDATE.finditer(text):
+            run = candidate.group()
+            if run.isascii() and run.isdigit():
+                # plain digits with clean edges, the common case, settle here
+                start, end = candidate.span()
+                before = text[start - 1] if start else ""
+                after = text[end] if end < length else ""
+                if before not in _EDGE_BEFORE and after not in _ASCII_ALNUM:
+                    found = classify(run, False) if len(run) <= 19 else None
+                    if found is not None and found[0] in enabled:
+                        append(Hit(found[0], start, end, found[1]))
+                    continue
+            else:
+                start, end = candidate.span()
+            # separators, a prefix or a doubtful edge: the full pattern decides
+            for match in _RUN.finditer(text, max(0, start - 3), min(length, end + 2)):
+                self._scan_run(match.group(), match.start(), hits)
+
+    def _scan_run(self, run: str, offset: int, hits: list[Hit]) -> None:
+        if _DECIMAL.fullmatch(run):
+            return  # 1.3800138000 is a decimal number, not a dotted phone number
+        international = run.lstrip("(\uff08")[:1] in ("+", "\uff0b")
+        whole = self._classify(run, international)
+        if whole is not None:
+            if whole[0] in self.enabled:
+                hits.append(Hit(whole[0], offset, offset + len(run), whole[1]))
+            return
+        groups = [(m.start(), m.end()) for m in _GROUP.finditer(run)]
+        if len(groups) < 2:
+            return
+        # Spaces may separate several numbers: try the longest spans of groups, left first.
+        i = 0
+        while i < len(groups):
+            for j in range(len(groups), i, -1):
+                if i == 0 and j == len(groups):
+                    continue
+                start, end = groups[i][0], groups[j - 1][1]
+                found = self._classify(run[start:end], international and i == 0)
+                if found is not None:
+                    if found[0] in self.enabled:
+                        hits.append(Hit(found[0], offset + start, offset + end, found[1]))
+                    i = j
+                    break
+            else:
+                i += 1
+
+    @staticmethod
+    def _classify(text: str, international: bool) -> tuple[str, str] | None:
+        digits = normalise_digits(text)
+        if not 10 <= len(digits) <= 19:
+            return None
+        found = classify_number(digits, international)
+        if found is None and (ext := _EXTENSION.search(text)):
+            # a landline with an extension: 010-12345678-123
+            landline = classify_number(normalise_digits(text[: ext.start()]), international)
+            if landline is not None and landline[0] == CN_LANDLINE:
+                return landline
+        return found
