@@ -3,6 +3,7 @@ figure of the rules the cases exercised."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from .core.access import AccessPolicy
 from .core.forbidden.body_text import UndecodableBodyError
 from .core.forbidden.scanner import PhraseScanner
 from .core.limits import RateLimits
+from .core.masking import BodyFormat, Masker, UnmaskableBodyError
 from .core.policy.cases import DEFAULT_CASE_TIME, Case, CaseFile
 from .core.policy.errors import PolicyError, Problem
 from .core.policy.loader import LoadedPolicy, Locator, load_policy, read_model
@@ -18,6 +20,9 @@ from .core.urls import AmbiguousURLError
 
 TEST_FILE_SUFFIX = "_test.yaml"
 WORDS_PREFIX = "words."
+MASKING_PREFIX = "masking."
+TEST_PSEUDONYM_KEY = hashlib.sha256(b"homeagent policy tests").digest()
+"""A fixed key, so that pseudonyms in test files are stable (never the deployment's key)."""
 
 
 @dataclass
@@ -70,10 +75,13 @@ class _Engines:
         self.loaded = loaded
         self.access = AccessPolicy(loaded.policy)
         self.words = PhraseScanner.from_policy(loaded)
+        self.masker = Masker(loaded.policy, TEST_PSEUDONYM_KEY)
 
     def rules(self) -> set[str]:
-        words = {WORDS_PREFIX + w.name for w in self.loaded.policy.forbidden_words}
-        return set(self.access.rule_ids()) | set(RateLimits(self.loaded.policy).rule_ids) | words
+        policy = self.loaded.policy
+        words = {WORDS_PREFIX + w.name for w in policy.forbidden_words}
+        masking = {MASKING_PREFIX + rule for rule in self.masker.active_rules(None, None)}
+        return set(self.access.rule_ids()) | set(RateLimits(policy).rule_ids) | words | masking
 
     def check(self, case: Case) -> tuple[list[str], set[str]]:
         """Failures of one case, and the rules it exercised."""
@@ -94,8 +102,33 @@ class _Engines:
         if case.body is not None and case.request is not None:
             failures += self._body(case, exercised)
         if case.mask is not None:
-            failures.append("mask cases need the masking engine (not built yet)")
+            failures += self._mask(case, exercised)
         return failures, exercised
+
+    def _mask(self, case: Case, exercised: set[str]) -> list[str]:
+        assert case.mask is not None
+        given, expect = case.mask, case.expect
+        try:
+            result = self.masker.mask_body(
+                given.input.encode(),
+                content_type=None,
+                content_encoding=None,
+                role=case.role,
+                url=given.url,
+                body_format=BodyFormat(given.format),
+            )
+        except UnmaskableBodyError as err:
+            return [f"the gateway would block this body: {err}"]
+        exercised.update(MASKING_PREFIX + rule for rule in result.counts)
+        output = result.body.decode()
+        failures = []
+        if expect.output is not None and output != expect.output:
+            failures.append(f"expected output {expect.output!r}, got {output!r}")
+        failures += [
+            f"expected {s!r} in the output {output!r}" for s in expect.contains if s not in output
+        ]
+        failures += [f"{s!r} is still visible in {output!r}" for s in expect.absent if s in output]
+        return failures
 
     def _body(self, case: Case, exercised: set[str]) -> list[str]:
         assert case.body is not None and case.request is not None

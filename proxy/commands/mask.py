@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..core.masking import BodyFormat, Masker, MaskResult, UnmaskableBodyError
 from ..core.policy.errors import did_you_mean
-from ..keys import KeyFileError, default_data_dir, load_or_create_key
+from ..core.policy.loader import LoadedPolicy
+from ..core.watermark import BodyKind, Watermarker, WatermarkError, new_reference
+from ..keys import KeyFileError, default_data_dir, load_or_create_key, watermark_key_path
 from .common import CommandError, load_or_explain
 
 FORMATS = ("auto", *(f.value for f in BodyFormat))
@@ -38,23 +42,57 @@ def register(commands: Any) -> None:
         help="pseudonym key (default: $HOMEAGENT_DATA_DIR/keys/pseudonym.key, made if missing)",
     )
     mask.add_argument(
+        "--watermark-key-file",
+        metavar="PATH",
+        type=Path,
+        help="watermark key (default: the policy's watermark.key_file or the data dir's)",
+    )
+    mask.add_argument(
         "--explain", action="store_true", help="write what was masked, by which rule, to stderr"
     )
     mask.set_defaults(handler=run_mask)
 
 
-def apply_watermark(body: bytes, result: MaskResult, agent: str | None) -> bytes:
-    """The one place the watermark step plugs in (proxy/core/watermark, built separately).
+def watermark_step(
+    loaded: LoadedPolicy, agent: str | None, key_file: Path | None
+) -> Callable[[str, BodyFormat], str] | None:
+    """The watermark the gateway adds for `agent` after masking, or None without an agent."""
+    if agent is None:
+        return None
+    path = key_file or watermark_key_path(loaded.path, loaded.policy.watermark.key_file)
+    try:
+        watermarker = Watermarker(loaded.policy, load_or_create_key(path))
+    except (KeyFileError, OSError) as err:
+        raise CommandError(f"watermark key: {err}") from None
+    now = dt.datetime.now(dt.UTC)
+    reference = new_reference()
 
-    Until then the masked body goes out as it is; `--agent` only names the agent in
-    `--explain`.
-    """
-    del result, agent
-    return body
+    def mark(text: str, fmt: BodyFormat) -> str:
+        kind = WATERMARK_KINDS.get(fmt)
+        if kind is None:
+            return text  # form bodies are not shown to anyone
+        try:
+            return watermarker.watermark_body(
+                text, kind=kind, agent=agent, now=now, reference=reference
+            )
+        except WatermarkError as err:
+            raise UnmaskableBodyError(f"cannot watermark: {err}") from err
+
+    print(f"watermark: agent {agent}, reference {reference}", file=sys.stderr)
+    return mark
+
+
+WATERMARK_KINDS: dict[BodyFormat, BodyKind] = {
+    BodyFormat.JSON: "json",
+    BodyFormat.JSONL: "jsonl",
+    BodyFormat.HTML: "html",
+    BodyFormat.TEXT: "text",
+}
 
 
 def run_mask(args: argparse.Namespace) -> int:
-    policy = load_or_explain(args.policy).policy
+    loaded = load_or_explain(args.policy)
+    policy = loaded.policy
     if args.role is not None and args.role not in policy.roles:
         hint = did_you_mean(args.role, policy.roles)
         raise CommandError(f"{args.policy}: no role {args.role!r}{hint}")
@@ -77,11 +115,11 @@ def run_mask(args: argparse.Namespace) -> int:
             url=args.url,
             body_format=None if args.format == "auto" else BodyFormat(args.format),
             explain=args.explain,
+            then=watermark_step(loaded, args.agent, args.watermark_key_file),
         )
     except UnmaskableBodyError as err:
         raise CommandError(f"cannot mask this body (the gateway would block it): {err}") from None
-    out = apply_watermark(result.body, result, args.agent)
-    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.write(result.body)
     sys.stdout.buffer.flush()
     if args.explain:
         _explain(result, args)

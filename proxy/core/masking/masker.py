@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -213,12 +213,14 @@ class Masker:
         url: str | None,
         body_format: BodyFormat | None = None,
         explain: bool = False,
+        then: Callable[[str, BodyFormat], str] | None = None,
     ) -> MaskResult:
         """What the agent may see of a response body: decoded, masked, encoded as it came.
 
         `body_format` overrides what Content-Type and sniffing say; `explain` collects a
-        finding per masked value (counts are always kept). Raises UnmaskableBodyError
-        (BodyTooLargeError over the size limit) for anything it cannot read.
+        finding per masked value (counts are always kept); `then` further transforms the
+        masked text before it is encoded again (the watermark step). Raises
+        UnmaskableBodyError (BodyTooLargeError over the size limit) for anything it cannot read.
         """
         limit = self.max_body_bytes
         if len(body) > limit:
@@ -242,6 +244,9 @@ class Masker:
             fmt = sniff_format(text)
         run = self._run(role, url, explain)
         masked = _mask_format(run, text, fmt, charset)
+        if then is not None:
+            marked = then(text if masked is None else masked, fmt)
+            masked = None if masked is None and marked == text else marked
         if masked is None:
             return MaskResult(body, fmt)
         out = encode_content(encode_text(masked, charset), encodings)
