@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 
@@ -39,10 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     if app.http_port is not None:
         print(f"plain HTTP on http://127.0.0.1:{app.http_port}")
     print(f"demo CA: {app.ca_path}", flush=True)
+    stopping = threading.Event()
+    # Explicit handlers: a shell may start us with SIGINT ignored, and SIGTERM is what
+    # process managers send.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        stopping.wait()
     finally:
         app.stop()
     return 0

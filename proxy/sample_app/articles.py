@@ -94,6 +94,10 @@ _RENEWAL_ZH = (
     "不要口头承诺折扣，也不要透露内部价格。",
     "客户要求变更续保扣款账户时，请发送自助变更链接，不要在电话中记录新的银行卡号。变更成功后"
     "系统会发送确认短信，短信中只显示卡号后四位。",
+    "已失效超过两年的保单不能续保。请向客户说明原因，介绍当前在售的同类产品，并提示重新投保"
+    "需要重新填写健康告知；不要替客户填写告知内容，也不要暗示如何回答可以通过核保。",
+    "客户对续保保费有异议时，先解释定价因素（年龄、上年理赔、保额变化），仍有异议的登记“费用"
+    "争议”工单，由核保部门在 3 个工作日内回复。通话结束前请复述工单号，方便客户日后查询。",
 )
 
 _SHIFT_EN = (
@@ -126,6 +130,16 @@ _CHAT_EN = (
     "If a customer pastes a card number or an ID number into the chat, do not repeat it back. "
     "Thank them, tell them that we will never need it in chat, and carry on with the masked "
     "value the console shows.",
+)
+
+_HOTLINES_ZH = (
+    "以下号码是公开的服务热线，可以告诉客户，也可以写进工单：ACME 全国客服 400-820-8820"
+    "（7×24 小时），"
+    "理赔进度查询 400 610 5555，车险救援 4008881234，内部安全专线 800-810-8888（仅限员工）。",
+    "常用银行客服：工商银行 95588，招商银行 95555，建设银行 95533；ACME 保险短号 95511。"
+    "中国移动客服 10086 只处理话费问题，客户反映收不到验证码时请其先确认手机信号和短信拦截设置。",
+    "这些号码都不是客户资料，不需要打码；但客户自己的手机号、座机号仍然是个人信息，只能在核实身份"
+    "时使用，不得写入聊天或发送给第三方。如发现有人冒充上述热线，请在工单中记录来电号码并升级。",
 )
 
 ARTICLES: tuple[Article, ...] = (
@@ -192,5 +206,13 @@ ARTICLES: tuple[Article, ...] = (
         "en",
         "Short answers, no off-platform contact, never repeat a pasted card or ID number.",
         _CHAT_EN,
+    ),
+    Article(
+        "hotlines",
+        "常用服务热线",
+        "服务",
+        "zh",
+        "公司与银行的公开热线，可以告诉客户；客户自己的号码仍需保密。",
+        _HOTLINES_ZH,
     ),
 )

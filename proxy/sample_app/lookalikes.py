@@ -35,7 +35,8 @@ def passes_a_pii_check(digits: str) -> bool:
     """True when these digits would validate as a mobile, resident ID or card number."""
     if _MOBILE.fullmatch(digits):
         return True
-    if len(digits) == 18 and ric.is_valid(digits):
+    # the check character alone, as GB 11643 defines it: a detector need not check the date
+    if len(digits) == 18 and ric.calc_check_digit(digits) == digits[-1]:
         return True
     return 12 <= len(digits) <= 19 and digits.isdigit() and luhn.is_valid(digits)
 
