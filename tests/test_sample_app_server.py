@@ -165,14 +165,36 @@ def test_br_bodies_are_real_brotli(client: httpx.Client, app: SampleApp) -> None
     assert FIRST.resident_id.shown in brotli.decompress(raw).decode("utf-8")
 
 
+@pytest.mark.parametrize(
+    ("path", "accept_encoding", "expected"),
+    [
+        (f"/customers/{CID}", "gzip, deflate, br, zstd", "br"),
+        (f"/customers/{CID}", "br;q=1.0", "br"),
+        (f"/customers/{CID}", "*", "br"),
+        (f"/customers/{CID}", "gzip, deflate", None),
+        (f"/customers/{CID}", "gzip, br;q=0", None),
+        (f"/customers/{CID}", "identity", None),
+        ("/customers", "gzip", "gzip"),
+        ("/customers", "br", None),
+    ],
+)
+def test_compression_follows_accept_encoding(
+    client: httpx.Client, app: SampleApp, path: str, accept_encoding: str, expected: str | None
+) -> None:
+    response = _get(client, app, CRM, path, **{"Accept-Encoding": accept_encoding})
+    assert response.headers.get("content-encoding") == expected
+    assert FIRST.name.full in response.text
+
+
 def test_the_legacy_page_is_gb18030_on_the_wire(client: httpx.Client, app: SampleApp) -> None:
     response, raw = _raw(client, app, CRM, f"/customers/{CID}/legacy")
     assert response.headers["content-type"] == "text/html; charset=gb18030"
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
     page = raw.decode("gb18030")
-    assert FIRST.name.full in page and FIRST.address in page and "𠀀" in page
+    assert FIRST.name.full in page and FIRST.address in page and "𠮷" in page
     assert FIRST.name.full.encode("gb18030") in raw
+    assert len("𠮷".encode("gb18030")) == 4 and "𠮷".encode("gb18030") in raw
 
 
 def test_the_legacy_json_is_ascii_with_u_escapes(client: httpx.Client, app: SampleApp) -> None:

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from .dataset import AGENTS, Customer, Ticket
 from .pages import entities, render
-from .responses import encoded, html_response, json_response, wants_json
+from .responses import compressed, encoded, html_response, json_response, wants_json
 from .state import RequestError, SampleState, posted_fields
 
 SYSTEM = "CRM 客户关系管理"
@@ -77,7 +77,7 @@ class CrmRoutes:
                 "total": total,
                 "customers": [c.as_json() for c in shown],
             }
-            return json_response(body, "gzip")
+            return json_response(body, compressed(request, "gzip"))
         page_html = render(
             "customers.html",
             system=SYSTEM,
@@ -87,13 +87,13 @@ class CrmRoutes:
             size=size,
             total=total,
         )
-        return html_response(page_html, "gzip")
+        return html_response(page_html, compressed(request, "gzip"))
 
     async def customer(self, request: Request) -> Response:
         c = self._customer(request)
         record = _customer_record(self.state, c)
         if wants_json(request):
-            return json_response(record, "br")
+            return json_response(record, compressed(request, "br"))
         tickets = [t for t in self.dataset.tickets if t.customer_id == c.id]
         page_html = render(
             "customer.html",
@@ -104,7 +104,7 @@ class CrmRoutes:
             record=record,
             extra_notes=self.state.notes.get(c.id, []),
         )
-        return html_response(page_html, "br")
+        return html_response(page_html, compressed(request, "br"))
 
     async def contact_card(self, request: Request) -> Response:
         c = self._customer(request)
@@ -188,9 +188,9 @@ class CrmRoutes:
     async def ticket(self, request: Request) -> Response:
         t = self._ticket(request)
         if wants_json(request):
-            return json_response(t.as_json(), "gzip")
+            return json_response(t.as_json(), compressed(request, "gzip"))
         page_html = render("ticket.html", system=SYSTEM, title=f"工单 {t.id}", t=t)
-        return html_response(page_html, "gzip")
+        return html_response(page_html, compressed(request, "gzip"))
 
     async def api_customers(self, request: Request) -> Response:
         page, size = _paging(request)
@@ -235,7 +235,7 @@ class CrmRoutes:
             for c in self.dataset.customers
         )
         body = ("\n".join(lines) + "\n").encode("utf-8")
-        return encoded(body, "application/x-ndjson", "gzip")
+        return encoded(body, "application/x-ndjson", compressed(request, "gzip"))
 
     async def export_all(self, request: Request) -> Response:
         everything = {
@@ -246,7 +246,7 @@ class CrmRoutes:
                 for session, messages in self.state.chats.items()
             },
         }
-        return json_response(everything, "gzip")
+        return json_response(everything, compressed(request, "gzip"))
 
     async def agents(self, request: Request) -> Response:
         return json_response({"agents": [{"id": a, "role": "inbound"} for a in AGENTS]})

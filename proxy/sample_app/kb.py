@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from .articles import ARTICLES, Article
 from .pages import render
-from .responses import html_response, json_response
+from .responses import compressed, html_response, json_response
 from .state import RequestError
 
 SYSTEM = "知识库 Knowledge base"
@@ -39,7 +39,8 @@ async def _search(request: Request) -> Response:
 async def _article_page(request: Request) -> Response:
     article = _article(request)
     return html_response(
-        render("article.html", system=SYSTEM, title=article.title, a=article), "br"
+        render("article.html", system=SYSTEM, title=article.title, a=article),
+        compressed(request, "br"),
     )
 
 
@@ -48,7 +49,7 @@ async def _api_articles(request: Request) -> Response:
 
 
 async def _api_article(request: Request) -> Response:
-    return json_response(_article(request).as_json(), "br")
+    return json_response(_article(request).as_json(), compressed(request, "br"))
 
 
 def routes() -> list[BaseRoute]:
