@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -52,11 +55,21 @@ def test_the_independent_checkers_are_right(check: object, value: str, expected:
     assert check(value) is expected
 
 
-def test_the_same_arguments_give_the_same_data() -> None:
-    build_dataset.cache_clear()
-    again = build_dataset()
-    assert [c.as_json() for c in again.customers] == [c.as_json() for c in DATASET.customers]
-    assert ground_truth() == TRUTH
+def test_the_same_arguments_give_the_same_data_in_another_process() -> None:
+    code = (
+        "import json; from homeagent.proxy.sample_app import ground_truth; "
+        "t = ground_truth(); print(json.dumps([[v.kind, v.shown] for v in t.pii]))"
+    )
+    for hash_seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        ).stdout
+        assert json.loads(out) == [[v.kind, v.shown] for v in TRUTH.pii]
+    assert build_dataset(200) is build_dataset(customer_count=200, seed=20260314)
     other = build_dataset(seed=7)
     assert other.customers[0].as_json() != DATASET.customers[0].as_json()
 

@@ -40,7 +40,7 @@ def _paging(request: Request) -> tuple[int, int]:
 def _customer_record(state: SampleState, c: Customer) -> dict[str, object]:
     record = c.as_json()
     record["policies"] = [p.as_json() for p in c.policies]
-    record["tickets"] = [t.id for t in state.dataset.tickets if t.customer_id == c.id]
+    record["tickets"] = [t.id for t in state.dataset.tickets_by_customer[c.id]]
     record["notes"] = state.notes.get(c.id, [])
     return record
 
@@ -94,7 +94,7 @@ class CrmRoutes:
         record = _customer_record(self.state, c)
         if wants_json(request):
             return json_response(record, compressed(request, "br"))
-        tickets = [t for t in self.dataset.tickets if t.customer_id == c.id]
+        tickets = self.dataset.tickets_by_customer[c.id]
         page_html = render(
             "customer.html",
             system=SYSTEM,

@@ -185,6 +185,7 @@ class Dataset:
     chats: tuple[ChatSession, ...]
     customers_by_id: Mapping[int, Customer]
     tickets_by_id: Mapping[int, Ticket]
+    tickets_by_customer: Mapping[int, tuple[Ticket, ...]]
     policies_by_number: Mapping[str, tuple[Customer, InsurancePolicy]]
 
 
@@ -330,17 +331,24 @@ def _chat(rng: random.Random, number: int, c: Customer) -> ChatSession:
     return ChatSession(f"S{number}", c.id, messages)
 
 
-@cache
 def build_dataset(customer_count: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED) -> Dataset:
-    """The same records for the same arguments, on every machine and every run."""
+    """The same records for the same arguments, on every machine and every run (built once)."""
     if customer_count < 1:
         raise ValueError(f"customer_count must be at least 1, not {customer_count}")
+    return _build(customer_count, seed)
+
+
+@cache  # one key per (count, seed), however the caller spelled the arguments
+def _build(customer_count: int, seed: int) -> Dataset:
     rng = random.Random(seed)
     customers = tuple(_customer(rng, FIRST_CUSTOMER_ID + i) for i in range(customer_count))
     tickets: list[Ticket] = []
+    own: list[list[Ticket]] = []
     for customer in customers:
+        own.append([])
         for _ in range(rng.choice((1, 2, 2, 3))):
-            tickets.append(_ticket(rng, 500001 + len(tickets), customer))
+            own[-1].append(_ticket(rng, 500001 + len(tickets), customer))
+            tickets.append(own[-1][-1])
     chat_customers = customers[:: max(1, len(customers) // 24)][:24]
     chats = tuple(_chat(rng, 9001 + i, c) for i, c in enumerate(chat_customers))
     return Dataset(
@@ -350,5 +358,6 @@ def build_dataset(customer_count: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_S
         chats=chats,
         customers_by_id={c.id: c for c in customers},
         tickets_by_id={t.id: t for t in tickets},
+        tickets_by_customer={c.id: tuple(ts) for c, ts in zip(customers, own, strict=True)},
         policies_by_number={p.number.canonical: (c, p) for c in customers for p in c.policies},
     )

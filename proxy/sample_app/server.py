@@ -27,7 +27,9 @@ class SampleAppError(Exception):
 
 def _listen(port: int) -> socket.socket:
     """A listening socket on loopback only; port 0 picks a free one."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto named explicitly: asyncio sets TCP_NODELAY on accepted sockets only when it is
+    # IPPROTO_TCP, and without it every keep-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((LOOPBACK, port))
