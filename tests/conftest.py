@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from homeagent.proxy.store import Store
 from homeagent.proxy.store.engine import sqlite_url
 
 from .pg import PostgresCluster, PostgresUnavailableError
@@ -34,3 +35,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return sqlite_url(tmp_path / "homeagent.db")
     cluster: PostgresCluster = request.getfixturevalue("postgres")
     return cluster.new_database()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with Store.open(db_url) as opened:
+        yield opened

@@ -4,6 +4,7 @@ package, safely when several gateway instances start at once.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +18,9 @@ from .errors import SchemaTooNew
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_KEY = 0x686F6D65_6167  # "homeag": one advisory lock for schema changes, cluster-wide
+# Alembic runs env.py through a module-global `context`: two threads migrating at once (even
+# different databases) would trample each other's environment.
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -30,7 +34,7 @@ def upgrade(engine: Engine) -> None:
     starting together take turns; SQLite: under the database's write lock (BEGIN IMMEDIATE)."""
     config = alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
-    with engine.connect() as conn:
+    with _ALEMBIC, engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             if conn.dialect.name == "postgresql":
