@@ -140,7 +140,8 @@ class AuditLog(StoreBase):
             query = query.where(audit_records.c.at >= audit_time(since))
         if until is not None:
             query = query.where(audit_records.c.at < audit_time(until))
-        with self._read() as conn:
+        # A transaction, not an autocommit read: PostgreSQL's server-side cursor needs one.
+        with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=STREAM_BATCH).execute(query)
             for row in result.mappings():
                 yield _record(row)

@@ -28,13 +28,20 @@ class StoreBase:
     def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
         self.engine = engine
         self._clock = clock
+        # Reads that need no snapshot across statements skip BEGIN and ROLLBACK (PostgreSQL;
+        # SQLite readers issue no BEGIN anyway, see engine.py).
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
 
     def _now(self, now: dt.datetime | None) -> dt.datetime:
         return as_utc(now if now is not None else self._clock())
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             yield conn
 
     @contextmanager

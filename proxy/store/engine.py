@@ -31,7 +31,10 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip on every checkout, doubling the per-flow session
+        # check. After a database restart the first statement on a dead connection fails
+        # (that flow is blocked: fail closed) and SQLAlchemy then discards the whole pool.
+        return create_engine(parsed, pool_pre_ping=False)
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///FILE "
         "or postgresql+psycopg://USER@HOST/DB"
@@ -54,6 +57,8 @@ def _set_up_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
         # A writer takes the write lock up front: a deferred transaction that reads and then
-        # writes fails at once (SQLITE_BUSY) when another process wrote in between.
-        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # writes fails at once (SQLITE_BUSY) when another process wrote in between. Readers
+        # issue no BEGIN: each of their statements reads its own consistent snapshot, and the
+        # per-flow session check saves a round of BEGIN and ROLLBACK.
+        if conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
 
 from ..core.agent_status import REASON_PATTERN, AgentStatus, check_transition, parse_status
 from .agents import agent_row, enabled_agent
@@ -30,6 +30,10 @@ from .schema import devices, heartbeats, posture_reports, sessions, status_event
 
 TOKEN_TTL = dt.timedelta(minutes=30)
 CLIENT_EVENT_ID_MAX = 64
+# Built once: this check runs for every flow the gateway sees.
+_OPEN_SESSION = select(sessions.c.id).where(
+    sessions.c.id == bindparam("session"), sessions.c.ended_at.is_(None)
+)
 
 
 class ShiftLog(StoreBase):
@@ -138,14 +142,7 @@ class ShiftLog(StoreBase):
         """False once the session ended (clock-out, disable, posture expiry) or if unknown:
         what `read_token`'s `is_revoked` asks."""
         with self._read() as conn:
-            return (
-                conn.execute(
-                    select(sessions.c.id).where(
-                        sessions.c.id == session_id, sessions.c.ended_at.is_(None)
-                    )
-                ).first()
-                is not None
-            )
+            return conn.execute(_OPEN_SESSION, {"session": session_id}).first() is not None
 
     def open_session(self, agent_id: str) -> Session | None:
         with self._read() as conn:
