@@ -1,16 +1,12 @@
 """An agent's shift: clock-in sessions, status changes (idempotent for the client's offline
-queue), heartbeats and posture reports, all with server time stamps.
+queue) and heartbeats, all with server time stamps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
-from collections.abc import Sequence
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
 
 from ..core.agent_status import REASON_PATTERN, AgentStatus, check_transition, parse_status
@@ -19,14 +15,12 @@ from .audit import AuditWriter
 from .base import StoreBase, Transaction, upsert
 from .clock import as_utc
 from .errors import (
-    BadSignature,
-    MalformedReport,
     SessionNotActive,
     UnknownAgent,
     UnknownDevice,
 )
-from .model import PostureReport, Session, StatusEvent
-from .schema import devices, heartbeats, posture_reports, sessions, status_events
+from .model import Session, StatusEvent
+from .schema import devices, heartbeats, sessions, status_events
 
 TOKEN_TTL = dt.timedelta(minutes=30)
 CLIENT_EVENT_ID_MAX = 64
@@ -245,102 +239,6 @@ class ShiftLog(StoreBase):
                 select(heartbeats.c.last_seen).where(heartbeats.c.session_id == session_id)
             ).scalar_one_or_none()
 
-    def record_posture(
-        self,
-        agent_id: str,
-        device_fingerprint: str,
-        report: bytes,
-        signature: bytes,
-        *,
-        passed: bool,
-        failing_checks: Sequence[str] = (),
-        now: dt.datetime | None = None,
-        audit: AuditWriter | None = None,
-    ) -> PostureReport:
-        """Keep a posture report: `report` is the JSON object of measurements exactly as the
-        device signed it; `passed` and `failing_checks` are the gateway's own verdict under the
-        policy (the client's is not trusted)."""
-        at = self._now(now)
-        with self._write(audit) as tx:
-            enabled_agent(tx.conn, agent_id)
-            key = tx.conn.execute(
-                select(devices.c.public_key).where(
-                    devices.c.fingerprint == device_fingerprint,
-                    devices.c.agent_id == agent_id,
-                    devices.c.revoked_at.is_(None),
-                )
-            ).scalar_one_or_none()
-            if key is None:
-                raise UnknownDevice(f"device is not enrolled for agent {agent_id}")
-            try:
-                Ed25519PublicKey.from_public_bytes(bytes(key)).verify(signature, report)
-            except InvalidSignature:
-                raise BadSignature("posture report signature does not verify") from None
-            measurements = _measurements(report)
-            failing = list(failing_checks)
-            row_id = tx.conn.execute(
-                insert(posture_reports)
-                .values(
-                    agent_id=agent_id,
-                    device_fingerprint=device_fingerprint,
-                    received_at=at,
-                    measurements=report.decode(),
-                    signature=signature,
-                    passed=passed,
-                    failing_checks=json.dumps(failing),
-                )
-                .returning(posture_reports.c.id)
-            ).scalar_one()
-            tx.audit(
-                "posture",
-                {
-                    "agent": agent_id,
-                    "device": device_fingerprint,
-                    "report": row_id,
-                    "passed": passed,
-                    "failing_checks": failing,
-                },
-                at,
-            )
-        return PostureReport(
-            row_id,
-            agent_id,
-            device_fingerprint,
-            at,
-            measurements,
-            report,
-            signature,
-            passed,
-            tuple(failing),
-        )
-
-    def latest_posture(self, agent_id: str) -> PostureReport | None:
-        with self._read() as conn:
-            row = (
-                conn.execute(
-                    select(posture_reports)
-                    .where(posture_reports.c.agent_id == agent_id)
-                    .order_by(posture_reports.c.id.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .one_or_none()
-            )
-        if row is None:
-            return None
-        report = row["measurements"].encode()
-        return PostureReport(
-            row["id"],
-            row["agent_id"],
-            row["device_fingerprint"],
-            row["received_at"],
-            _measurements(report),
-            report,
-            bytes(row["signature"]),
-            row["passed"],
-            tuple(json.loads(row["failing_checks"])),
-        )
-
 
 def end_open_sessions(tx: Transaction, agent_id: str, reason: str, at: dt.datetime) -> None:
     """End the agent's open session, if any (the caller holds the agent's lock)."""
@@ -433,16 +331,6 @@ def _latest_status(conn: Connection, agent_id: str) -> RowMapping | None:
 def _current(conn: Connection, agent_id: str) -> AgentStatus:
     row = _latest_status(conn, agent_id)
     return AgentStatus.OFFLINE if row is None else AgentStatus(row["status"])
-
-
-def _measurements(report: bytes) -> dict[str, object]:
-    try:
-        value = json.loads(report.decode())
-    except (UnicodeDecodeError, ValueError) as err:
-        raise MalformedReport(f"posture report is not JSON: {err}") from None
-    if not isinstance(value, dict):
-        raise MalformedReport("posture report must be a JSON object of measurements")
-    return value
 
 
 def _session(row: RowMapping) -> Session:

@@ -12,10 +12,11 @@ from .audit import AuditLog
 from .clock import Clock, utc_now
 from .engine import make_engine
 from .migrate import upgrade
+from .posture import PostureLog
 from .shifts import ShiftLog
 
 
-class Store(AgentRegistry, ShiftLog, AuditLog):
+class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog):
     """Every method runs in its own transaction and is safe to call from several threads and
     several processes (instances) at once."""
 
