@@ -11,7 +11,7 @@ from importlib.metadata import version
 from .commands.common import CommandError
 
 # Each module registers its subcommands; the order is the order of `--help`.
-COMMAND_MODULES = ("policy", "mask", "scan", "watermark", "trace")
+COMMAND_MODULES = ("policy", "mask", "scan", "watermark", "trace", "agents", "audit")
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -8,20 +8,13 @@ import secrets
 import stat
 from pathlib import Path
 
-DATA_DIR_VARIABLE = "HOMEAGENT_DATA_DIR"
+from .data_dir import default_data_dir
+
 WATERMARK_KEY_NAME = "watermark.key"
 
 
 class KeyFileError(OSError):
     """A key file that cannot be used safely; the message says what to do."""
-
-
-def default_data_dir() -> Path:
-    """`$HOMEAGENT_DATA_DIR`, else `~/.local/share/homeagent-proxy`."""
-    configured = os.environ.get(DATA_DIR_VARIABLE, "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".local" / "share" / "homeagent-proxy"
 
 
 def watermark_key_path(policy_file: Path, key_file: str | None) -> Path:

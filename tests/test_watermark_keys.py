@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from homeagent.proxy.keys import (
-    KeyFileError,
-    default_data_dir,
-    load_or_create_key,
-    watermark_key_path,
-)
+from homeagent.proxy.data_dir import default_data_dir
+from homeagent.proxy.keys import KeyFileError, load_or_create_key, watermark_key_path
 
 
 def mode(path: Path) -> int:

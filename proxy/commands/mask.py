@@ -13,7 +13,8 @@ from ..core.masking import BodyFormat, Masker, MaskResult, UnmaskableBodyError
 from ..core.policy.errors import did_you_mean
 from ..core.policy.loader import LoadedPolicy
 from ..core.watermark import BodyKind, Watermarker, WatermarkError, new_reference
-from ..keys import KeyFileError, default_data_dir, load_or_create_key, watermark_key_path
+from ..data_dir import default_data_dir
+from ..keys import KeyFileError, load_or_create_key, watermark_key_path
 from .common import CommandError, load_or_explain
 
 FORMATS = ("auto", *(f.value for f in BodyFormat))
