@@ -58,6 +58,11 @@ class RateLimits:
         self._limits = [_Limit(rule, parse_pattern(rule.url)) for rule in policy.limits]
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
 
+    def adopt(self, previous: RateLimits) -> None:
+        """Carry the counts of limits that keep their name over from the policy before."""
+        names = {limit.rule.name for limit in self._limits}
+        self._windows.update({k: w for k, w in previous._windows.items() if k[1] in names})
+
     @property
     def rule_ids(self) -> list[str]:
         return [limit.id for limit in self._limits]

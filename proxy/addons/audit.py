@@ -1,0 +1,45 @@
+"""Audit: every flow, refused ones too, is committed to the hash-chained log before its response
+leaves. If the record cannot be committed, the agent gets a block page instead."""
+
+from __future__ import annotations
+
+import logging
+
+from mitmproxy import http
+
+from ..gateway.audit_sink import AuditUnavailableError
+from .context import REFERENCE, REFUSAL, Gateway, describe, refuse
+
+REFERENCE_HEADER = "X-Homeagent-Reference"
+
+log = logging.getLogger(__name__)
+
+
+class Audit:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        if flow.request.method == "CONNECT" and REFUSAL not in flow.metadata:
+            return  # an opened tunnel: each request inside it is recorded on its own
+        await self._record(flow)
+
+    async def http_connect_error(self, flow: http.HTTPFlow) -> None:
+        await self._record(flow)  # a refused CONNECT
+
+    async def error(self, flow: http.HTTPFlow) -> None:
+        await self._record(flow)
+
+    async def _record(self, flow: http.HTTPFlow) -> None:
+        try:
+            await self.gateway.audit.record("flow", describe(flow))
+        except AuditUnavailableError as err:
+            log.error("flow not audited, refusing it: %s", err)
+            if flow.response is not None and flow.live:
+                refuse(
+                    flow, "gateway-unavailable", "audit.unavailable", "the audit log did not answer"
+                )
+            return
+        if flow.response is not None:
+            # The reference an agent quotes to the help desk; it names the audit record.
+            flow.response.headers[REFERENCE_HEADER] = str(flow.metadata.get(REFERENCE, ""))

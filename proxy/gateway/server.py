@@ -1,0 +1,208 @@
+"""`homeagent-proxy run`: mitmproxy embedded as a library with the addon chain, the store, the
+audit sink and the masking workers, in one process and one event loop. SIGHUP or a changed policy
+file reloads the policy; SIGTERM or SIGINT stops the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mitmproxy import options
+from mitmproxy.addons import core, disable_h2c, errorcheck, next_layer, proxyserver, tlsconfig
+from mitmproxy.master import Master
+
+from ..addons.chain import chain
+from ..addons.context import Gateway
+from ..core.policy.loader import load_policy
+from ..keys import load_or_create_key
+from ..store import Store
+from .audit_sink import AuditSink
+from .engines import Keys, PolicyHolder
+from .identity import Identities
+from .protect import ProtectPool
+from .secrets_store import signing_key
+
+log = logging.getLogger(__name__)
+WATCH_SECONDS = 1.0
+
+
+@dataclass
+class GatewayConfig:
+    policy: Path
+    data_dir: Path
+    db_url: str
+    listen: tuple[str, int] = ("127.0.0.1", 8080)
+    instance: str = ""
+    """This process's audit chain; default host name and listen port."""
+    upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
+    upstream_ca: Path | None = None
+    """Trust this CA for the business systems (else the system's store)."""
+    workers: int = max(1, (os.cpu_count() or 2) - 1)
+
+    @property
+    def instance_id(self) -> str:
+        return self.instance or f"{socket.gethostname()}:{self.listen[1]}"
+
+    @property
+    def confdir(self) -> Path:
+        return self.data_dir / "ca"
+
+    @property
+    def ca_cert(self) -> Path:
+        """The CA agents' browsers and clients trust: it signs what the gateway intercepts."""
+        return self.confdir / "mitmproxy-ca-cert.pem"
+
+
+class RunningGateway:
+    """The parts of a started gateway, for `run`, `demo` and the tests."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        keys_dir = config.data_dir / "keys"
+        loaded = load_policy(config.policy)
+        key_file = loaded.policy.watermark.key_file
+        keys = Keys(
+            pseudonym=load_or_create_key(keys_dir / "pseudonym.key"),
+            watermark=load_or_create_key(
+                config.policy.parent / key_file if key_file else keys_dir / "watermark.key"
+            ),
+        )
+        self.policy = PolicyHolder(config.policy, keys, loaded)
+        self.store = Store.open(config.db_url)
+        self.token_key = signing_key(keys_dir / "token-signing.key")
+        instance_key = signing_key(keys_dir / f"audit-{_safe(config.instance_id)}.key")
+        self.audit_writer = self.store.audit_writer(config.instance_id, instance_key)
+        self.sink = AuditSink(self.audit_writer)
+        self.identities = Identities(
+            lambda: [self.token_key.public_key()], self.store.is_session_active
+        )
+        self.pool = self._pool()
+        self.gateway = Gateway(
+            policy=self.policy,
+            identities=self.identities,
+            audit=self.sink,
+            pool=self.pool,
+            instance=config.instance_id,
+            upstream_map=dict(config.upstream_map),
+        )
+        self.master: Master | None = None
+        self._mtimes: dict[Path, float] = {}
+        self.policy.files_changed_since(self._mtimes)
+
+    def _pool(self) -> ProtectPool:
+        engines = self.policy.engines
+        return ProtectPool(
+            engines.loaded,
+            self.policy.keys.pseudonym,
+            self.policy.keys.watermark,
+            self.config.workers,
+        )
+
+    def reload(self) -> tuple[bool, str]:
+        changed, message = self.policy.reload()
+        if changed:
+            old, self.pool = self.pool, self._pool()
+            self.gateway.pool = self.pool
+            old.close()
+        self.audit_writer.append(
+            "control",
+            {
+                "event": "policy-reload",
+                "changed": changed,
+                "message": message[:2000],
+                "policy": self.policy.engines.version,
+            },
+        )
+        return changed, message
+
+    async def start(self) -> None:
+        """Start listening; returns once the proxy accepts connections."""
+        config = self.config
+        opts = options.Options(
+            listen_host=config.listen[0],
+            listen_port=config.listen[1],
+            confdir=str(config.confdir),
+            http3=False,
+        )
+        master = Master(opts)
+        master.addons.add(
+            core.Core(),
+            proxyserver.Proxyserver(),
+            next_layer.NextLayer(),
+            tlsconfig.TlsConfig(),
+            disable_h2c.DisableH2C(),
+            errorcheck.ErrorCheck(),
+        )
+        master.addons.add(*chain(self.gateway))
+        # Options that the addons above declare can only be set once they are loaded.
+        opts.update(
+            connection_strategy="lazy",
+            body_size_limit=str(self.policy.engines.loaded.policy.masking.max_body_bytes),
+        )
+        if config.upstream_ca is not None:
+            opts.update(ssl_verify_upstream_trusted_ca=str(config.upstream_ca))
+        self.master = master
+        self._task = asyncio.create_task(master.run())
+        proxy = master.addons.get("proxyserver")
+        for _ in range(200):
+            if proxy.servers and all(s.is_running for s in proxy.servers):
+                break
+            if self._task.done():
+                await self._task
+            await asyncio.sleep(0.02)
+        self._watch = asyncio.create_task(self._watch_policy())
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.master is not None
+        proxy = self.master.addons.get("proxyserver")
+        server = next(iter(proxy.servers))
+        host, port = server.listen_addrs[0][:2]
+        return str(host), int(port)
+
+    async def _watch_policy(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            if self.policy.files_changed_since(self._mtimes):
+                await asyncio.to_thread(self.reload)
+
+    async def stop(self) -> None:
+        self._watch.cancel()
+        if self.master is not None:
+            self.master.shutdown()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.pool.close()
+        self.sink.close()
+        self.store.close()
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+async def serve(
+    config: GatewayConfig, ready: Callable[[RunningGateway], Awaitable[None]] | None = None
+) -> None:
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the policy."""
+    gateway = RunningGateway(config)
+    await gateway.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(
+        signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(gateway.reload))
+    )
+    if ready is not None:
+        await ready(gateway)
+    await stop.wait()
+    await gateway.stop()
