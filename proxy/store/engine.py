@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,7 @@ def _set_up_sqlite(engine: Engine) -> None:
         # The driver's own transaction handling would hide BEGIN from us; we issue it below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enter_wal(cursor)
         # FULL: a commit that returned is on disk (acknowledged == durable, even on power loss).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -62,3 +64,20 @@ def _set_up_sqlite(engine: Engine) -> None:
         # per-flow session check saves a round of BEGIN and ROLLBACK.
         if conn.get_execution_options().get(WRITE_OPTION, False):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _enter_wal(cursor: Any) -> None:
+    """Switch to WAL. On a fresh file several instances starting together race for that switch,
+    and SQLite answers the losers `database is locked` at once, without waiting the busy
+    timeout: so wait and try again here, within the same bound."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
