@@ -11,7 +11,16 @@ from importlib.metadata import version
 from .commands.common import CommandError
 
 # Each module registers its subcommands; the order is the order of `--help`.
-COMMAND_MODULES = ("policy", "mask", "scan", "watermark", "trace", "agents", "audit")
+COMMAND_MODULES = (
+    "run",
+    "policy",
+    "mask",
+    "scan",
+    "watermark",
+    "trace",
+    "agents",
+    "audit",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
