@@ -18,34 +18,9 @@ from homeagent.proxy.core.posture_check import (
 )
 from homeagent.proxy.core.posture_report import Outcome, PostureReportError
 
-GOOD: dict[str, dict[str, Any]] = {
-    "cpu": {"logical_cores": 8, "load_percent": 20},
-    "memory": {"total_gb": 16, "available_gb": 6},
-    "network": {
-        "rtt_ms": 40,
-        "jitter_ms": 5,
-        "loss_percent": 0,
-        "mos": 4.3,
-        "download_mbps": 80,
-        "upload_mbps": 20,
-    },
-    "noise": {"dbfs_a": -80, "dba": 40, "clipping": False, "dead_mic": False},
-    "audio_devices": {"input": True, "output": True},
-    "removable_storage": {"mounted": []},
-    "processes": {"names": []},
-}
+from .control_fixtures import posture_report as report
+
 FORBIDDEN = ["TeamViewer*", "AnyDesk*", "x11vnc", "remoting_host?"]
-
-
-def report(**changes: dict[str, Any] | None) -> bytes:
-    """A passing report with some checks' measurements changed (None: check left out)."""
-    checks: dict[str, Any] = {}
-    for name, measurements in GOOD.items():
-        if name in changes and changes[name] is None:
-            continue
-        merged = {**measurements, **(changes.get(name) or {})}
-        checks[name] = {"status": "pass", "measurements": merged}
-    return json.dumps({"version": 1, "checks": checks}).encode()
 
 
 def policy(**overrides: dict[str, Any]) -> PostureChecks:

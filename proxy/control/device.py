@@ -45,8 +45,16 @@ def request_target(request: Request) -> str:
     return f"{target}?{query.decode('latin-1')}" if query else target
 
 
-def _devices(ctx: ControlContext, agent_id: str) -> tuple[Agent, list[Device]]:
-    return ctx.store.get_agent(agent_id), ctx.store.agent_devices(agent_id)
+def _identify(
+    ctx: ControlContext, signed: DeviceSignature, method: str, target: str, body: bytes
+) -> Caller:
+    """Blocking (store reads, signature check): runs in a worker thread."""
+    try:
+        agent = ctx.store.get_agent(signed.agent)
+    except UnknownAgent:
+        raise ApiError("unknown_agent", agent=signed.agent) from None
+    devices = ctx.store.agent_devices(signed.agent)
+    return Caller(agent, _signing_device(signed, devices, method, target, body))
 
 
 def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:
@@ -62,19 +70,20 @@ def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:
         except DeviceAuthError as err:
             raise ApiError("auth_malformed", why=str(err)) from None
         body = await request.body()
+        target = request_target(request)
+        who = await run_in_threadpool(_identify, ctx, signed, request.method, target, body)
+        now = ctx.now().timestamp()
         try:
-            agent, devices = await run_in_threadpool(_devices, ctx, signed.agent)
-        except UnknownAgent:
-            raise ApiError("unknown_agent", agent=signed.agent) from None
-        device = _signing_device(signed, devices, request.method, request_target(request), body)
-        try:
-            check_clock(signed, ctx.now().timestamp())
+            check_clock(signed, now)
         except DeviceAuthError:
-            seconds = round(abs(ctx.now().timestamp() - signed.ts))
+            seconds = round(abs(now - signed.ts))
             raise ApiError("clocks_apart", seconds=seconds, limit=MAX_CLOCK_SKEW_SECONDS) from None
-        if not agent.enabled:
-            raise ApiError("agent_disabled", agent=agent.id)
-        return Caller(agent, device)
+        # Disabling an agent revokes their device too; say which, so they ask the right person.
+        if not who.agent.enabled:
+            raise ApiError("agent_disabled", agent=who.agent.id)
+        if who.device.revoked_at is not None:
+            raise ApiError("device_revoked")
+        return who
 
     return caller
 
@@ -82,14 +91,12 @@ def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:
 def _signing_device(
     signed: DeviceSignature, devices: list[Device], method: str, target: str, body: bytes
 ) -> Device:
-    """The agent's active device if its key signed the request. A revoked device that signed
-    it gets its own answer: the agent must enrol again rather than look for a typo."""
+    """The agent's device whose key signed the request, active ones tried first. A revoked
+    device that signed it is returned too: its owner must enrol again, not look for a typo."""
     for device in sorted(devices, key=lambda d: d.revoked_at is not None):
         try:
             verify_request(signed, device.public_key, method, target, body)
         except DeviceAuthError:
             continue
-        if device.revoked_at is not None:
-            raise ApiError("device_revoked")
         return device
     raise ApiError("bad_signature")

@@ -44,9 +44,10 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "clocks_apart": (
         401,
-        "The PC's clock and the gateway's clock are {seconds} s apart (at most {limit}): set "
-        "the PC to set its time automatically, then try again",
-        "电脑时钟与网关时钟相差 {seconds} 秒（最多 {limit} 秒）：请把电脑设为自动同步时间后重试",
+        "Clocks apart: the PC's clock is {seconds} s off the gateway's (at most {limit}): turn "
+        "on automatic time on the PC, then try again",
+        "时钟不一致：电脑时钟与网关相差 {seconds} 秒（最多 {limit} 秒）："
+        "请开启电脑的自动设置时间后重试",
     ),
     "bad_signature": (
         401,
