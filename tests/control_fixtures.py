@@ -200,9 +200,17 @@ class Gateway:
 
     def enrol(self, agent: str = "A1023", role: str = "inbound") -> AgentClient:
         code = self.store.add_agent(agent, role, now=self.clock(), audit=self.audit)
+        return self._redeem(agent, code.code)
+
+    def enrol_again(self, agent: str = "A1023") -> AgentClient:
+        """A new PC for the agent (the earlier device is revoked)."""
+        code = self.store.issue_code(agent, now=self.clock(), audit=self.audit)
+        return self._redeem(agent, code.code)
+
+    def _redeem(self, agent: str, code: str) -> AgentClient:
         key = Ed25519PrivateKey.generate()
         public = base64.b64encode(raw_public(key)).decode()
-        answer = self.http.post("/v1/enrol", json={"code": code.code, "public_key": public})
+        answer = self.http.post("/v1/enrol", json={"code": code, "public_key": public})
         assert answer.status_code == 200, answer.text
         return AgentClient(self.http, self.clock, agent, key)
 

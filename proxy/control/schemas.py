@@ -107,7 +107,8 @@ class ClockOutResponse(Body):
 class StatusRequest(Body):
     status: Annotated[str, Field(max_length=20)]
     """not_ready, ready, busy, after_call_work, break."""
-    reason: Annotated[str, Field(pattern=REASON_PATTERN.pattern)] | None = None
+    reason: Annotated[str, Field(pattern=f"^{REASON_PATTERN.pattern}$")] | None = None
+    """A code (`meeting`, `posture.noise`): not_ready needs one, break may have one."""
     client_event_id: Annotated[str, Field(min_length=1, max_length=64)]
     """The client's ID for this change: a redelivery returns the stored event."""
     client_time: AwareDatetime
