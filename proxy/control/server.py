@@ -122,14 +122,16 @@ class ControlServer:
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT_S)
-            except TimeoutError:
-                self._server.force_exit = True
-                await self._task
-            except Exception:  # noqa: S110 (a server that failed to start has nothing to stop)
-                pass
+            if self._task.done():
+                # It failed to start: start() has reported why; nothing is serving.
+                self._task.exception()
+            else:
+                self._server.should_exit = True
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT_S)
+                except TimeoutError:
+                    self._server.force_exit = True
+                    await self._task
         if self._echo is not None:
             self._echo.close()
         if self._socket is not None:
