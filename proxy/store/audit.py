@@ -146,6 +146,35 @@ class AuditLog(StoreBase):
             for row in result.mappings():
                 yield _record(row)
 
+    def agent_flows(
+        self, agent_id: str, *, limit: int = 50, since: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """The agent's latest `flow` records (data.agent == agent_id), newest first, at most
+        `limit`, none older than `since`. Audit data is JSON text with no index on the agent:
+        a LIKE on the canonical `"agent":"ID"` narrows the scan (the `at` index bounds it), and
+        each candidate is checked once parsed."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        needle = json.dumps({"agent": agent_id}, separators=(",", ":"), ensure_ascii=False)[1:-1]
+        query = select(audit_records).where(
+            audit_records.c.kind == "flow",
+            audit_records.c.data.contains(needle, autoescape=True),
+        )
+        if since is not None:
+            query = query.where(audit_records.c.at >= audit_time(since))
+        query = query.order_by(audit_records.c.at.desc(), audit_records.c.seq.desc())
+        found: list[dict[str, Any]] = []
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=max(limit, 64)).execute(query)
+            for row in result.mappings():
+                record = _record(row)
+                data = record["data"]
+                if isinstance(data, dict) and data.get("agent") == agent_id:
+                    found.append(record)
+                    if len(found) == limit:
+                        break
+        return found
+
     def verify_audit(
         self, trusted_keys: Mapping[str, Ed25519PublicKey] | None = None
     ) -> list[ChainReport]:
