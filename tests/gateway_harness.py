@@ -33,6 +33,7 @@ class GatewayHarness:
             data_dir=tmp / "gateway",
             db_url=db_url or f"sqlite:///{tmp}/gateway.db",
             listen=("127.0.0.1", 0),
+            control=("127.0.0.1", 0),
             instance="test-gw",
             upstream_map={host: ("127.0.0.1", app.port) for host in ACME_HOSTS},
             upstream_ca=app.ca_path,

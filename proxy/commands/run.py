@@ -126,6 +126,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> GatewayConfig:
         data_dir=data_dir,
         db_url=args.db or sqlite_url(data_dir / DB_FILE),
         listen=args.listen,
+        control=args.control,
         instance=args.instance,
         workers=max(0, args.workers),
         **extra,
@@ -150,6 +151,8 @@ def run_gateway(args: argparse.Namespace) -> int:
             f"policy {gateway.policy.engines.version}, store {_shown(config.db_url)}",
             flush=True,
         )
+        if gateway.control is not None:
+            print(f"control API: {gateway.control.url} (UDP echo on the same port)", flush=True)
         print(f"agents' CA: {config.ca_cert}", flush=True)
 
     return _run(lambda: serve(config, ready))

@@ -20,6 +20,13 @@ from mitmproxy.master import Master
 
 from ..addons.chain import chain
 from ..addons.context import Gateway
+from ..control import (
+    ControlContext,
+    ControlServer,
+    control_certificate,
+    create_control_app,
+    serve_control,
+)
 from ..core.policy.loader import load_policy
 from ..keys import load_or_create_key
 from ..store import Store
@@ -39,6 +46,8 @@ class GatewayConfig:
     data_dir: Path
     db_url: str
     listen: tuple[str, int] = ("127.0.0.1", 8080)
+    control: tuple[str, int] | None = ("127.0.0.1", 8443)
+    """The control API (HTTPS) and its UDP echo; None: no control API (tests of the proxy alone)."""
     instance: str = ""
     """This process's audit chain; default host name and listen port."""
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
@@ -158,7 +167,40 @@ class RunningGateway:
             if self._task.done():
                 await self._task
             await asyncio.sleep(0.02)
+        self.control = await self._start_control() if config.control is not None else None
         self._watch = asyncio.create_task(self._watch_policy())
+
+    async def _start_control(self) -> ControlServer:
+        """The control API over HTTPS with a certificate from the gateway CA that the clients
+        pin (mitmproxy made the CA in its confdir when it started)."""
+        config = self.config
+        assert config.control is not None
+        ca_pem = config.ca_cert.read_text()
+        host = config.control[0]
+        names = sorted({host, "localhost", "127.0.0.1", socket.gethostname()})
+        chain, key = control_certificate(
+            ca_pem, (config.confdir / "mitmproxy-ca.pem").read_bytes(), names
+        )
+        folder = config.data_dir / "control"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        certfile, keyfile = folder / "control-cert.pem", folder / "control-key.pem"
+        certfile.write_bytes(chain)
+        keyfile.touch(mode=0o600)
+        keyfile.write_bytes(key)
+        proxy_host, proxy_port = self.address
+        context = ControlContext(
+            store=self.store,
+            policy=lambda: self.policy.engines.loaded,
+            token_key=self.token_key,
+            audit=self.audit_writer,
+            proxy_address=f"{proxy_host}:{proxy_port}",
+            ca_pem=ca_pem,
+        )
+        server = serve_control(
+            create_control_app(context), host, config.control[1], certfile, keyfile
+        )
+        await server.start()
+        return server
 
     @property
     def address(self) -> tuple[str, int]:
@@ -176,6 +218,8 @@ class RunningGateway:
 
     async def stop(self) -> None:
         self._watch.cancel()
+        if self.control is not None:
+            await self.control.stop()
         if self.master is not None:
             self.master.shutdown()
             with contextlib.suppress(asyncio.CancelledError):
