@@ -63,7 +63,9 @@ class GatewayProcess:
         )
         assert self.process.stdout is not None
         banner = self.process.stdout.readline()
-        assert "proxy on" in banner, banner + self.process.stderr.read()
+        assert "proxy on" in banner, banner + (
+            self.process.stderr.read() if self.process.stderr else ""
+        )
 
     def token(self, agent: str) -> str:
         with Store.open(self.db) as store:
