@@ -11,8 +11,10 @@ from mitmproxy import http
 from ..core.access import AMBIGUOUS_URL
 from .context import DECISION, WOULD_BLOCK, Gateway, agent_of, answered, refuse
 from .gate import Gate
+from .guard import guarded
 
 
+@guarded
 class Access:
     def __init__(self, gateway: Gateway, gate: Gate) -> None:
         self.gateway = gateway

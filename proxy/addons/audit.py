@@ -9,12 +9,14 @@ from mitmproxy import http
 
 from ..gateway.audit_sink import AuditUnavailableError
 from .context import REFERENCE, REFUSAL, Gateway, describe, refuse
+from .guard import guarded
 
 REFERENCE_HEADER = "X-Homeagent-Reference"
 
 log = logging.getLogger(__name__)
 
 
+@guarded
 class Audit:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway

@@ -11,10 +11,12 @@ from mitmproxy import connection, http
 from ..core.session_token import TokenError
 from ..gateway.identity import Agent
 from .context import AGENT, Gateway, answered, refuse
+from .guard import guarded
 
 HEADER = "Proxy-Authorization"
 
 
+@guarded
 class Gate:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway

@@ -7,8 +7,10 @@ from mitmproxy import http
 
 from ..gateway.protect import CannotProtectError, Job
 from .context import PROTECTED, REFERENCE, REFUSAL, Gateway, agent_of, refuse, utc_now
+from .guard import guarded
 
 
+@guarded
 class Protect:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway

@@ -9,8 +9,10 @@ from mitmproxy import connection
 from mitmproxy.proxy import server_hooks
 
 from .context import Gateway
+from .guard import guarded
 
 
+@guarded
 class Upstream:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway

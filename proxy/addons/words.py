@@ -8,8 +8,10 @@ from mitmproxy import http
 from ..core.forbidden.body_text import UndecodableBodyError
 from ..core.urls import AmbiguousURLError
 from .context import WOULD_BLOCK, Gateway, agent_of, answered, refuse
+from .guard import guarded
 
 
+@guarded
 class Words:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
