@@ -8,7 +8,6 @@ import base64
 import datetime as dt
 import json
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,24 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from homeagent.proxy.core.device_auth import authorization
-from homeagent.proxy.sample_app import SampleApp, start_sample_app
+from homeagent.proxy.sample_app import SampleApp
 
 from .control_fixtures import posture_report
 from .gateway_harness import GatewayHarness
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleApp]:
-    sample = start_sample_app(0, tmp_path_factory.mktemp("app-certs"))
-    yield sample
-    sample.stop()
-
-
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory, app: SampleApp) -> Iterator[GatewayHarness]:
-    gateway = GatewayHarness(tmp_path_factory.mktemp("gw"), app)
-    yield gateway
-    gateway.stop()
 
 
 class Device:
@@ -72,7 +57,9 @@ class Device:
         )
 
 
-def test_enrol_report_clock_in_browse_clock_out(harness: GatewayHarness, app: SampleApp) -> None:
+def test_enrol_report_clock_in_browse_clock_out(
+    harness: GatewayHarness, sample_app: SampleApp
+) -> None:
     code = harness.gateway.store.add_agent("A7001", "inbound").code
     device = Device(harness, "A7001")
     enrolled = device.enrol(code)

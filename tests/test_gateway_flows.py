@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,25 +13,11 @@ import pytest
 
 from homeagent.proxy.core.watermark import MarkReader
 from homeagent.proxy.gateway.identity import SESSION_CACHE_SECONDS
-from homeagent.proxy.sample_app import SampleApp, start_sample_app
+from homeagent.proxy.sample_app import SampleApp
 
 from .gateway_harness import GatewayHarness
 
 CUSTOMER = "https://crm.acme.test/customers/1001"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleApp]:
-    sample = start_sample_app(0, tmp_path_factory.mktemp("app-certs"))
-    yield sample
-    sample.stop()
-
-
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory, app: SampleApp) -> Iterator[GatewayHarness]:
-    gateway = GatewayHarness(tmp_path_factory.mktemp("gw"), app)
-    yield gateway
-    gateway.stop()
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +30,13 @@ def _digits(text: str) -> str:
 
 
 def test_a_clocked_in_agent_sees_the_customer_masked_and_watermarked(
-    harness: GatewayHarness, app: SampleApp, inbound: str
+    harness: GatewayHarness, sample_app: SampleApp, inbound: str
 ) -> None:
     with harness.client(inbound) as client:
         page = client.get(CUSTOMER, headers={"Accept": "text/html"})
         record = client.get(CUSTOMER + ".json", headers={"Accept": "application/json"})
     assert page.status_code == 200 and record.status_code == 200
-    customer = [v for v in app.ground_truth().pii if v.customer_id == 1001]
+    customer = [v for v in sample_app.ground_truth().pii if v.customer_id == 1001]
     assert len(customer) >= 5
     for body in (page.text, record.text):
         digits = _digits(body)
