@@ -1,18 +1,53 @@
-"""`homeagent`: the agent's command line (the TUI arrives with the client issue)."""
+"""`homeagent`: the agent's command line. Without a command it opens the TUI (when installed);
+every TUI action has a command twin here, for scripts, remote support and screen readers."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from importlib import import_module
 from importlib.metadata import version
+
+from .commands.common import CommandError
+
+# Each module registers its subcommands; the order is the order of `--help`.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="homeagent",
+        description="homeagent: check your home setup, clock in, and work safely from home.",
+    )
+    parser.add_argument("--version", action="version", version=version("homeagent"))
+    parser.add_argument(
+        "--lang", choices=("zh", "en"), help="language of messages (default: the system locale)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        import_module(f"homeagent.client.commands.{name}").register(commands)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="homeagent", description="homeagent agent client")
-    parser.add_argument("--version", action="version", version=version("homeagent"))
-    parser.parse_args(argv)
-    print("homeagent: the agent client is not built yet; see the README.", file=sys.stderr)
-    return 2
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except CommandError as err:
+        print(err, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The `homeagent` subcommands: one module each, with `register(subparsers)`."""
