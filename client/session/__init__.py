@@ -1,0 +1,1 @@
+"""The agent's standing with the gateway: enrolment, device key, session, status."""
