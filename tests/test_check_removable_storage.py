@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import plistlib
+import struct
 from pathlib import Path
 
 import psutil
@@ -148,6 +149,28 @@ WINDOWS_PARTITIONS = [
 
 def test_windows_removable_drives() -> None:
     assert windows_removable_mounts(WINDOWS_PARTITIONS) == ["E:\\", "F:\\"]
+
+
+def storage_device_descriptor(bus_type: int, removable: bool) -> bytes:
+    """STORAGE_DEVICE_DESCRIPTOR as IOCTL_STORAGE_QUERY_PROPERTY returns it: Version, Size,
+    DeviceType, DeviceTypeModifier, RemovableMedia, CommandQueueing, four string offsets,
+    BusType, RawPropertiesLength, then the vendor and product strings."""
+    strings = b"Samsung\0PSSD T7\0"
+    head = struct.pack(
+        "<IIBBBBIIIIII", 40, 40 + len(strings), 0, 0, removable, 0, 40, 48, 0, 0, bus_type, 0
+    )
+    return head + b"\0\0\0\0" + strings
+
+
+def test_windows_bus_types() -> None:
+    t7 = storage_device_descriptor(7, removable=False)  # a USB SSD that says it is fixed
+    assert rs.bus_type_from_descriptor(t7) == rs.BUS_USB
+    assert rs.bus_type_from_descriptor(storage_device_descriptor(17, False)) == 17  # NVMe
+    assert rs.bus_type_from_descriptor(t7[:20]) is None
+    partitions = [*WINDOWS_PARTITIONS, sdiskpart("G:\\", "G:\\", "exFAT", "rw,fixed")]
+    buses = {"C:\\": 17, "D:\\": 1, "E:\\": 7, "F:\\": None, "G:\\": 7}
+    assert windows_removable_mounts(partitions, buses) == ["E:\\", "F:\\", "G:\\"]
+    assert rs.windows_bus_type("C:\\") is None  # not on Windows: nothing asked
 
 
 def _plist(**keys: object) -> dict[str, object]:

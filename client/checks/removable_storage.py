@@ -171,9 +171,103 @@ class DiskPartition(Protocol):
     def opts(self) -> str: ...
 
 
-def windows_removable_mounts(partitions: Iterable[DiskPartition]) -> list[str]:
-    """Drives whose type is removable (GetDriveType DRIVE_REMOVABLE: psutil's `removable`)."""
-    return [p.mountpoint for p in partitions if "removable" in p.opts.split(",")]
+BUS_USB, BUS_SD, BUS_MMC = 7, 12, 13
+"""STORAGE_BUS_TYPE (winioctl.h) values that mean a disk someone plugged in."""
+REMOVABLE_BUSES = frozenset({BUS_USB, BUS_SD, BUS_MMC})
+
+
+def bus_type_from_descriptor(raw: bytes) -> int | None:
+    """STORAGE_DEVICE_DESCRIPTOR's BusType (a 32-bit enum at offset 28: Version, Size, four
+    bytes of type and flags, four offsets before it), or None when the answer is too short."""
+    if len(raw) < 32:
+        return None
+    return int.from_bytes(raw[28:32], "little")
+
+
+def windows_removable_mounts(
+    partitions: Iterable[DiskPartition], bus_types: Mapping[str, int | None] | None = None
+) -> list[str]:
+    """Drives whose type is removable (GetDriveType DRIVE_REMOVABLE: psutil's `removable`), or
+    that sit on USB or an SD/MMC reader: USB hard disks and many sticks call themselves fixed."""
+    buses = bus_types or {}
+    return [
+        p.mountpoint
+        for p in partitions
+        if "removable" in p.opts.split(",") or buses.get(p.mountpoint) in REMOVABLE_BUSES
+    ]
+
+
+def windows_bus_type(mountpoint: str) -> int | None:
+    """The bus a drive's disk hangs off, asked with IOCTL_STORAGE_QUERY_PROPERTY (no
+    administrator rights needed); None when Windows will not say."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateFileW.argtypes = [
+        wintypes.LPCWSTR,
+        wintypes.DWORD,
+        wintypes.DWORD,
+        wintypes.LPVOID,
+        wintypes.DWORD,
+        wintypes.DWORD,
+        wintypes.HANDLE,
+    ]
+    kernel32.CreateFileW.restype = wintypes.HANDLE
+    kernel32.DeviceIoControl.argtypes = [
+        wintypes.HANDLE,
+        wintypes.DWORD,
+        wintypes.LPVOID,
+        wintypes.DWORD,
+        wintypes.LPVOID,
+        wintypes.DWORD,
+        ctypes.POINTER(wintypes.DWORD),
+        wintypes.LPVOID,
+    ]
+    kernel32.DeviceIoControl.restype = wintypes.BOOL
+    kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+
+    class StoragePropertyQuery(ctypes.Structure):
+        _fields_ = [
+            ("property_id", ctypes.c_int),  # StorageDeviceProperty = 0
+            ("query_type", ctypes.c_int),  # PropertyStandardQuery = 0
+            ("additional", ctypes.c_ubyte * 1),
+        ]
+
+    share_read_write, open_existing, ioctl_storage_query_property = 0x1 | 0x2, 3, 0x2D1400
+    drive = "\\\\.\\" + mountpoint.rstrip("\\")  # \\.\E:
+    handle = kernel32.CreateFileW(drive, 0, share_read_write, None, open_existing, 0, None)
+    if handle is None or handle == wintypes.HANDLE(-1).value:
+        return None
+    try:
+        query = StoragePropertyQuery(0, 0)
+        answer = (ctypes.c_ubyte * 512)()
+        returned = wintypes.DWORD(0)
+        ok = kernel32.DeviceIoControl(
+            handle,
+            ioctl_storage_query_property,
+            ctypes.byref(query),
+            ctypes.sizeof(query),
+            answer,
+            ctypes.sizeof(answer),
+            ctypes.byref(returned),
+            None,
+        )
+        if not ok:
+            return None
+        return bus_type_from_descriptor(bytes(answer)[: returned.value])
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def measure_windows() -> list[str]:
+    import psutil
+
+    partitions = psutil.disk_partitions(all=False)[:MAX_MOUNTED]
+    buses = {p.mountpoint: windows_bus_type(p.mountpoint) for p in partitions}
+    return windows_removable_mounts(partitions, buses)
 
 
 # --- macOS: diskutil --------------------------------------------------------------------------
@@ -236,9 +330,7 @@ def measure() -> list[str] | None:
     if sys.platform.startswith("linux"):
         found = measure_linux()
     elif sys.platform == "win32":
-        import psutil
-
-        found = windows_removable_mounts(psutil.disk_partitions(all=False))
+        found = measure_windows()
     elif sys.platform == "darwin":
         found = measure_macos()
     else:
