@@ -114,8 +114,14 @@ def forbidden_running(tmp_path: Path) -> Iterator[None]:
 @pytest.mark.parametrize(
     ("lang", "hint"),
     [
-        ("en_GB.UTF-8", "    → Forbidden program running: x11vnc (x11vnc) (in brackets what"),
-        ("zh_CN.UTF-8", "    → 正在运行禁止使用的程序：x11vnc (x11vnc)（括号内为规定禁止的名称）"),
+        (
+            "en_GB.UTF-8",
+            "    → Forbidden program running: x11vnc (matches x11vnc): close it and check",
+        ),
+        (
+            "zh_CN.UTF-8",
+            "    → 正在运行禁止使用的程序：x11vnc（匹配禁止项 x11vnc）：请关闭后重新检查",
+        ),
     ],
 )
 def test_a_failing_check_exits_1_and_says_what_to_do(home: Path, lang: str, hint: str) -> None:
@@ -288,3 +294,40 @@ def test_starting_the_command_line_loads_no_check_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {m.split(".")[0] for m in out.stdout.split()}
     assert not loaded & {"psutil", "ruamel", "numpy", "textual"}
+
+
+def test_on_a_terminal_progress_is_one_line_rewritten(home: Path) -> None:
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "HOMEAGENT_HOME": str(home), "LANG": "en_US.UTF-8"}
+    process = subprocess.Popen(
+        [str(HOMEAGENT), "check", "--json", "--only", "cpu,memory"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        for _ in range(200):  # bounded: about 20 s at most
+            ready, _, _ = select.select([leader], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # the command closed the terminal: it is done
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            elif process.poll() is not None:
+                break
+        out, _ = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        os.close(leader)
+    assert json.loads(out)["checks"][1]["name"] == "memory"
+    text = seen.decode()
+    assert "\n" not in text.replace("\r\n", "")  # no line of its own: rewritten in place
+    assert text.startswith("\r\x1b[KCPU · load ") and text.endswith("100% done\r\x1b[K")

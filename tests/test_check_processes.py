@@ -105,10 +105,12 @@ def test_hint_names_the_program_and_the_rule() -> None:
     result = judge_processes(["AnyDesk.exe"], {"level": "required", "forbidden": ["AnyDesk*"]})
     assert result.hint is not None
     assert result.hint.en == (
-        "Forbidden program running: AnyDesk.exe (AnyDesk*) (in brackets what policy forbids): "
-        "close it and check again"
+        "Forbidden program running: AnyDesk.exe (matches AnyDesk*): close it and check again"
     )
-    assert result.hint.zh.startswith("正在运行禁止使用的程序：AnyDesk.exe (AnyDesk*)")
+    assert (
+        result.hint.zh
+        == "正在运行禁止使用的程序：AnyDesk.exe（匹配禁止项 AnyDesk*）：请关闭后重新检查"
+    )
 
 
 @pytest.fixture
@@ -144,7 +146,7 @@ def test_real_forbidden_processes_are_caught(
     assert {"TEAMVIEWER_desktop", "x11vnc"} <= set(reported)
     assert forbidden_processes(reported, limits["forbidden"]) == reported
     assert "harmless-sleeper" not in str(result.to_json()) + str(result.to_report())
-    assert result.hint is not None and "x11vnc (x11vnc)" in result.hint.en
+    assert result.hint is not None and "x11vnc (matches x11vnc)" in result.hint.en
     own = processes.run(
         {"level": "required", "forbidden": ["x11vnc", "teamviewer*"]}, CheckContext()
     )

@@ -54,11 +54,11 @@ def judge_processes(found: Sequence[str], limits: Mapping[str, Any]) -> CheckRes
     status = judge(level, not running)
     hint = None
     if status in (Status.WARN, Status.FAIL):
-        shown = listed([f"{n} ({matching_pattern(n, patterns)})" for n in running])
+        en_shown = listed([f"{n} (matches {matching_pattern(n, patterns)})" for n in running])
+        zh_shown = listed([f"{n}（匹配禁止项 {matching_pattern(n, patterns)}）" for n in running])
         hint = Hint(
-            zh=f"正在运行禁止使用的程序：{shown}（括号内为规定禁止的名称）：请关闭后重新检查",
-            en=f"Forbidden program running: {shown} (in brackets what policy forbids): close "
-            "it and check again",
+            zh=f"正在运行禁止使用的程序：{zh_shown}：请关闭后重新检查",
+            en=f"Forbidden program running: {en_shown}: close it and check again",
         )
     return CheckResult(NAME, status, {"names": list(running)}, dict(limits), hint)
 
