@@ -1,0 +1,423 @@
+"""`homeagent check`: the home-setup checks without the TUI, for scripts, remote support and
+screen readers: a table in the agent's language, or `--json`; exit 0 when they passed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
+
+from ..checks.context import CheckContext, GatewayEndpoint, Progress
+from ..checks.hints import listed, number
+from ..checks.registry import CHECK_NAMES, run_checks
+from ..checks.result import CheckResult, Hint, Status, judge
+from ..lang import Lang, detect_lang
+from ..state import Enrolment, load_enrolment
+from .common import CommandError
+
+if TYPE_CHECKING:
+    from ..checks.limits import Thresholds
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "check",
+        help="check this PC and room for work (CPU, memory, network, noise, headset, USB, apps)",
+        description="Run the home-setup checks and show what passed; exit 0 when they passed.",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="NAME,…",
+        help=f"run only these checks, comma-separated: {', '.join(CHECK_NAMES)}",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help='print {"passed": …, "checks": […]} on stdout'
+    )
+    parser.add_argument(
+        "--gateway",
+        metavar="URL",
+        help="the gateway the network check measures against, https://host:port "
+        "(default: the enrolled one; its CA is the enrolled one)",
+    )
+    parser.add_argument(
+        "--input-device",
+        metavar="NAME",
+        help="the microphone for the noise check (a name or part of one; default: the system's)",
+    )
+    parser.set_defaults(handler=check_command)
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from ..checks.limits import bundled_thresholds  # YAML is read only when checks run
+
+    lang = detect_lang(args.lang)
+    only = parse_only(args.only, lang)
+    enrolment = load_enrolment()
+    thresholds = bundled_thresholds() if enrolment is None else thresholds_for(enrolment)
+    gateway = gateway_endpoint(args.gateway, enrolment, lang)
+    progress = ProgressLines(sys.stderr, lang)
+    ctx = CheckContext(
+        lang=lang, input_device=args.input_device, gateway=gateway, progress=progress
+    )
+    try:
+        results = run_each(thresholds, ctx, only, progress.start)
+    finally:
+        progress.close()
+    passed = all(r.status is not Status.FAIL for r in results)
+    if args.json:
+        document = {"passed": passed, "checks": [r.to_json(lang) for r in results]}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        columns = min(100, shutil.get_terminal_size().columns)
+        print(render_table(results, passed, lang, columns))
+    return 0 if passed else 1
+
+
+def thresholds_for(enrolment: Enrolment) -> Thresholds:
+    """The limits for the enrolled agent's role: the gateway's `GET /v1/settings` `posture`
+    (the policy itself never reaches this PC). The signed request comes with the session
+    module; until it is wired here, checking while enrolled is refused rather than judged
+    under the wrong limits."""
+    raise CommandError(
+        "Checks for an enrolled PC take their limits from the gateway; that arrives with the "
+        "session module. 已登记电脑的检查需要从网关获取标准，该功能随会话模块提供。"
+    )
+
+
+def _say(lang: Lang, zh: str, en: str) -> str:
+    return Hint(zh=zh, en=en)(lang)
+
+
+def parse_only(value: str | None, lang: Lang) -> list[str] | None:
+    """The checks `--only` names, in the order given, each once; None: all of them."""
+    if value is None:
+        return None
+    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in CHECK_NAMES]
+    valid = ", ".join(CHECK_NAMES)
+    if unknown:
+        raise CommandError(
+            _say(
+                lang,
+                f"没有名为 {', '.join(unknown)} 的检查：可选 {valid}",
+                f"no check named {', '.join(unknown)}: choose from {valid}",
+            )
+        )
+    if not names:
+        raise CommandError(
+            _say(lang, f"--only 需要至少一个检查名：{valid}", f"--only needs a check: {valid}")
+        )
+    return names
+
+
+def gateway_endpoint(
+    url: str | None, enrolment: Enrolment | None, lang: Lang
+) -> GatewayEndpoint | None:
+    """Where the network check measures: `--gateway` or the enrolled gateway, trusted through
+    the CA enrolment pinned; None before enrolment (the check is then skipped)."""
+    if url is None:
+        if enrolment is None:
+            return None
+        return GatewayEndpoint(enrolment.control_url, Path(enrolment.ca_file))
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
+        raise CommandError(
+            _say(
+                lang,
+                f"网关地址 {url} 无效：应为 https://主机:端口",
+                f"gateway address {url} is not valid: give https://host:port",
+            )
+        )
+    if enrolment is None:
+        raise CommandError(
+            _say(
+                lang,
+                "--gateway 需要先登记（网关证书来自登记）：请先运行 homeagent enrol 登记码 "
+                "--gateway 网址",
+                "--gateway needs this PC enrolled (the gateway's certificate comes with "
+                "enrolment): run `homeagent enrol CODE --gateway URL` first",
+            )
+        )
+    return GatewayEndpoint(f"https://{parts.netloc}", Path(enrolment.ca_file))
+
+
+NOT_ENROLLED = Hint(
+    zh="尚未登记到公司网关，已跳过网络检查：请先运行 homeagent enrol 登记码 --gateway 网址",
+    en="Not enrolled with a company gateway, so the network check was skipped: run "
+    "`homeagent enrol CODE --gateway URL` first",
+)
+
+
+def run_each(
+    thresholds: Thresholds,
+    ctx: CheckContext,
+    only: Sequence[str] | None,
+    starting: Callable[[str], None],
+) -> list[CheckResult]:
+    """Each check in checklist order through the registry. Without a gateway the network check
+    is skipped and says why; a check that breaks down does not pass and says so, and the
+    others still run."""
+    wanted = set(CHECK_NAMES if only is None else only)
+    results = []
+    for name in CHECK_NAMES:
+        if name not in wanted:
+            continue
+        limits = dict(thresholds.get(name, {"level": "off"}))
+        if name == "network" and ctx.gateway is None and limits.get("level") != "off":
+            results.append(CheckResult(name, Status.SKIP, limits=limits, hint=NOT_ENROLLED))
+            continue
+        starting(name)
+        try:
+            results.extend(run_checks({name: limits}, ctx, only=[name]))
+        except Exception as err:  # the edge where one check's fault becomes its result
+            results.append(broken_check(name, limits, err))
+    return results
+
+
+def broken_check(name: str, limits: dict[str, Any], err: Exception) -> CheckResult:
+    status = judge(str(limits.get("level", "required")), False)
+    reason = f"{type(err).__name__}: {err}"[:200]
+    hint = Hint(
+        zh=f"此项检查无法完成（{reason}）：请重新运行检查，仍不行请联系技术支持",
+        en=f"This check could not run ({reason}): run the checks again, and call support if "
+        "it stays so",
+    )
+    return CheckResult(name, status, limits=limits, hint=hint)
+
+
+# --- progress on stderr -----------------------------------------------------------------------
+
+PHASES: dict[str, tuple[str, str, str]] = {
+    # phase: (zh, en, unit of its live value)
+    "load": ("占用", "load", "%"),
+    "rtt": ("延迟", "delay", " ms"),
+    "download": ("下载", "download", " Mbit/s"),
+    "upload": ("上传", "upload", " Mbit/s"),
+    "recording": ("录音", "recording", " dBFS(A)"),
+}
+QUIET_SECONDS = 1.0
+"""A check that finishes within this shows no progress; one that takes longer shows it."""
+
+
+class ProgressLines:
+    """A check's progress on stderr once it has run for over a second (messages for the agent
+    at once): one line rewritten in place on a terminal, plain lines at most once a second
+    otherwise (logs, screen readers, pipes)."""
+
+    def __init__(
+        self, stream: TextIO, lang: Lang, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._stream = stream
+        self._lang = lang
+        self._clock = clock
+        self._tty = stream.isatty()
+        self._started: dict[str, float] = {}
+        self._last_line: dict[str, float] = {}
+        self._open = False
+
+    def start(self, check: str) -> None:
+        self._started[check] = self._clock()
+
+    def __call__(self, progress: Progress) -> None:
+        now = self._clock()
+        started = self._started.setdefault(progress.check, now)
+        if progress.message is not None:
+            self._line(f"{label(progress.check, self._lang)}: {progress.message(self._lang)}")
+        if now - started <= QUIET_SECONDS:
+            return
+        text = describe(progress, self._lang)
+        if self._tty:
+            self._stream.write("\r\x1b[K" + text)
+            self._stream.flush()
+            self._open = True
+        elif now - self._last_line.get(progress.check, -QUIET_SECONDS) >= QUIET_SECONDS:
+            self._last_line[progress.check] = now
+            self._line(text)
+
+    def _line(self, text: str) -> None:
+        self.close()
+        self._stream.write(text + "\n")
+        self._stream.flush()
+
+    def close(self) -> None:
+        """Clears the line rewritten in place, so the table starts on a clean line."""
+        if self._open:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+            self._open = False
+
+
+def describe(progress: Progress, lang: Lang) -> str:
+    """`CPU · CPU load 52% · 67% done`: the check, its live figure, how far it is."""
+    zh, en, unit = PHASES.get(progress.phase, (progress.phase, progress.phase, ""))
+    parts = [label(progress.check, lang)]
+    phase = zh if lang == "zh" else en
+    if progress.value is not None:
+        phase = f"{phase} {number(progress.value)}{unit}".strip()
+    if phase:
+        parts.append(phase)
+    if progress.fraction is not None:
+        done = round(progress.fraction * 100)
+        parts.append(f"已完成 {done}%" if lang == "zh" else f"{done}% done")
+    return " · ".join(parts)
+
+
+# --- the table --------------------------------------------------------------------------------
+
+LABELS: dict[str, tuple[str, str]] = {
+    "cpu": ("处理器", "CPU"),
+    "memory": ("内存", "Memory"),
+    "network": ("网络", "Network"),
+    "noise": ("背景噪声", "Background noise"),
+    "audio_devices": ("耳机", "Headset"),
+    "removable_storage": ("USB 存储设备", "USB storage"),
+    "processes": ("禁止的程序", "Forbidden apps"),
+}
+STATUS_WORDS: dict[Status, tuple[str, str]] = {
+    Status.PASS: ("通过", "pass"),
+    Status.WARN: ("警告", "warning"),
+    Status.FAIL: ("未通过", "FAIL"),
+    Status.SKIP: ("跳过", "skipped"),
+}
+
+
+def label(check: str, lang: Lang) -> str:
+    zh, en = LABELS.get(check, (check, check))
+    return zh if lang == "zh" else en
+
+
+def width(text: str) -> int:
+    """Columns on a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def padded(text: str, columns: int) -> str:
+    return text + " " * max(0, columns - width(text))
+
+
+def _yes(value: object, lang: Lang) -> str:
+    if value is None:
+        return "?"
+    return ("有" if value else "无") if lang == "zh" else ("yes" if value else "no")
+
+
+def _mos_band(mos: float, lang: Lang) -> str:
+    """The issue's bands: excellent above 4.2, good from 3.7, fair from 3.1, poor below."""
+    if mos > 4.2:
+        band = ("优", "excellent")
+    elif mos >= 3.7:
+        band = ("良", "good")
+    elif mos >= 3.1:
+        band = ("中", "fair")
+    else:
+        band = ("差", "poor")
+    return band[0] if lang == "zh" else band[1]
+
+
+def figures(result: CheckResult, lang: Lang) -> str:
+    """What a check measured, in a few words (parts that were not measured are left out)."""
+    m, zh = result.measured, lang == "zh"
+    parts: list[str] = []
+
+    def add(key: str, zh_text: str, en_text: str) -> None:
+        value = m.get(key)
+        if value is not None:
+            shown = number(value) if isinstance(value, int | float) else str(value)
+            parts.append((zh_text if zh else en_text).format(shown))
+
+    if result.name == "cpu":
+        add("logical_cores", "{} 个逻辑核心", "{} logical cores")
+        add("model", "{}", "{}")
+        add("load_percent", "占用 {}%", "load {}%")
+    elif result.name == "memory":
+        add("total_gb", "共 {} GB", "{} GB")
+        add("available_gb", "可用 {} GB", "{} GB free")
+    elif result.name == "network":
+        add("rtt_ms", "延迟 {} ms", "delay {} ms")
+        add("jitter_ms", "抖动 {} ms", "jitter {} ms")
+        add("loss_percent", "丢包 {}%", "loss {}%")
+        add("download_mbps", "下载 {} Mbit/s", "down {} Mbit/s")
+        add("upload_mbps", "上传 {} Mbit/s", "up {} Mbit/s")
+        mos = m.get("mos")
+        if isinstance(mos, int | float):
+            parts.append(f"MOS {number(mos)} ({_mos_band(mos, lang)})")
+    elif result.name == "noise":
+        add("dba", "{} dB(A)", "{} dB(A)")
+        add("dbfs_a", "{} dBFS(A)", "{} dBFS(A)")
+    elif result.name == "audio_devices":
+        if m:
+            parts.append(f"{'麦克风' if zh else 'microphone'} {_yes(m.get('input'), lang)}")
+            parts.append(f"{'耳机/扬声器' if zh else 'headphones'} {_yes(m.get('output'), lang)}")
+    elif result.name == "removable_storage":
+        mounted = m.get("mounted")
+        if isinstance(mounted, list):
+            parts.append(listed(mounted) if mounted else ("未连接" if zh else "none connected"))
+    elif result.name == "processes":
+        names = m.get("names")
+        if isinstance(names, list):
+            parts.append(listed(names) if names else ("未在运行" if zh else "none running"))
+    else:
+        parts = [f"{k} {v}" for k, v in m.items() if isinstance(v, int | float | str | bool)]
+    return " · ".join(parts)
+
+
+def wrapped(text: str, columns: int) -> list[str]:
+    """Lines of at most `columns` terminal columns: English breaks between words, Chinese
+    between any two characters."""
+    chunks = re.findall(r"[\x21-\x7e]+ *| +|.", text)
+    lines, line = [], ""
+    for chunk in chunks:
+        if line and width(line + chunk.rstrip()) > columns:
+            lines.append(line.rstrip())
+            line = chunk.lstrip()
+        else:
+            line += chunk
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def render_table(
+    results: Sequence[CheckResult], passed: bool, lang: Lang, columns: int = 80
+) -> str:
+    """The checks as an agent reads them: one line each with its figures, what to do under
+    any that did not pass, and the outcome last."""
+    zh = lang == "zh"
+    labels = [label(r.name, lang) for r in results]
+    column = max([width(t) for t in labels] + [4]) + 2
+    status_column = max(width(STATUS_WORDS[s][0 if zh else 1]) for s in Status) + 2
+    lines = ["居家环境检查" if zh else "Home-setup checks", ""]
+    for result, text in zip(results, labels, strict=True):
+        word = STATUS_WORDS[result.status][0 if zh else 1]
+        row = "  " + padded(text, column) + padded(word, status_column) + figures(result, lang)
+        lines.append(row.rstrip())
+        if result.hint is not None:
+            hint = wrapped(result.hint(lang), max(40, columns - 6))
+            lines.extend(["    → " + hint[0], *("      " + more for more in hint[1:])])
+    failed = [label(r.name, lang) for r in results if r.status is Status.FAIL]
+    warned = [label(r.name, lang) for r in results if r.status is Status.WARN]
+    lines.append("")
+    if not passed:
+        lines.append(
+            f"未通过：{len(failed)} 项未通过（{'、'.join(failed)}）。请按提示处理后重新检查。"
+            if zh
+            else f"Not passed: {len(failed)} failed ({', '.join(failed)}). Do what is said above, "
+            "then check again."
+        )
+    elif warned:
+        lines.append(
+            f"通过，有 {len(warned)} 项警告（{'、'.join(warned)}）。"
+            if zh
+            else f"Passed, with {len(warned)} warning(s) ({', '.join(warned)})."
+        )
+    else:
+        lines.append("全部通过。" if zh else "All passed.")
+    return "\n".join(lines)
