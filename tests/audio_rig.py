@@ -107,30 +107,22 @@ class AudioRig:
 
     def file_device(self, name: str, infile: Path, playback: bool = True) -> str:
         """A capture device that reads `infile` (raw mono float32 at 48 kHz) through ALSA's file
-        plugin; without `playback` it records only (an input-only device)."""
-        # helpers named apart from `name`, so a part of it picks the device itself
-        n = len(self.devices)
-        raw, plug = f"rigfile{n}", name if playback else f"rigplug{n}"
-        self._add(
-            f"""
-pcm."{raw}" {{
-  type file
-  slave.pcm "null"
-  file "/dev/null"
-  infile "{infile}"
-  format "raw"
-  hint.show off
-}}
-pcm."{plug}" {{
-  type plug
-  slave {{ pcm "{raw}"; format FLOAT_LE; rate {RATE}; channels 1 }}
-  hint {{ show on; description "homeagent test rig: {infile.name}" }}
-}}
-"""
-        )
-        if not playback:
+        plugin; without `playback` it records only (an input-only device). The file and plug
+        stages are defined inline, so PortAudio lists only the device itself."""
+        device = f"""{{
+    type plug
+    slave {{
+      pcm {{ type file; slave.pcm "null"; file "/dev/null"; infile "{infile}"; format "raw" }}
+      format FLOAT_LE
+      rate {RATE}
+      channels 1
+    }}
+  }}"""
+        if playback:
+            self._add(f'pcm."{name}" {device}\n')
+        else:
             # asym with no playback side: PortAudio lists the device with no output channels
-            self._add(f'pcm."{name}" {{ type asym; capture.pcm "{plug}" }}\n')
+            self._add(f'pcm."{name}" {{\n  type asym\n  capture.pcm {device}\n}}\n')
         self.devices.append(name)
         return name
 

@@ -180,17 +180,20 @@ def test_a_headset_with_microphone_and_earpiece_passes(audio_rig: AudioRig) -> N
     measured = run.result["measured"]
     assert run.result["status"] == "pass"
     assert measured["input"] is True and measured["output"] is True
-    assert "headset" in measured["input_devices"] and "headset" in measured["output_devices"]
+    assert measured["input_devices"] == measured["output_devices"] == ["headset"]
+    assert measured["count"] == 1
 
 
 def test_a_microphone_alone_lacks_headphones(audio_rig: AudioRig) -> None:
     audio_rig.file_device("miconly", signal(audio_rig, "tone", "sine", "1000"), playback=False)
     limits = {"level": "required", "require_input": True, "require_output": True}
     run = audio_rig.run_check("audio_devices", limits)
-    assert run.result["measured"]["output_devices"] == [
-        d for d in run.result["measured"]["output_devices"] if d != "miconly"
-    ]
-    assert "miconly" in run.result["measured"]["input_devices"]
+    assert run.result["status"] == "fail"
+    assert run.result["measured"]["input_devices"] == ["miconly"]
+    assert run.result["measured"]["output_devices"] == []
+    assert run.result["hint"] == "No headphones or speaker found: plug in your headset"
+    relaxed = audio_rig.run_check("audio_devices", {**limits, "require_output": False})
+    assert relaxed.result["status"] == "pass"
 
 
 def test_no_sound_devices_at_all(audio_rig: AudioRig) -> None:
