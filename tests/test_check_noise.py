@@ -28,6 +28,7 @@ from homeagent.client.checks.noise import (
 )
 from homeagent.client.checks.result import Hint, Status
 from homeagent.client.checks.sound_level import LevelFacts
+from homeagent.client.commands.check import figures
 from homeagent.proxy.core import posture_check
 from homeagent.proxy.core.policy.posture import AudioDevicesCheck, NoiseCheck
 from homeagent.proxy.core.posture_report import parse_report
@@ -276,3 +277,18 @@ def test_loading_the_checks_loads_no_audio_or_numeric_library() -> None:
     loaded = set(run.stdout.split())
     assert "homeagent.client.checks.sound_level" in loaded
     assert not loaded & {"numpy", "sounddevice", "_sounddevice", "scipy", "textual"}
+
+
+@pytest.mark.parametrize(
+    ("facts", "shown"),
+    [
+        (NoiseFacts(level(-62.0), "Headset"), "58 dB(A) ±6 · -62 dBFS(A)"),
+        (NoiseFacts(level(-200.0, dead=True), "Headset"), "-200 dBFS(A) · no sound"),
+        (
+            NoiseFacts(level(-80.0, clipped=3.0), "Headset"),
+            "40 dB(A) ±6 · -80 dBFS(A) · overloaded",
+        ),
+    ],
+)
+def test_the_table_shows_the_estimate_with_its_uncertainty(facts: NoiseFacts, shown: str) -> None:
+    assert figures(judge_noise(facts, LIMITS), "en") == shown
