@@ -102,7 +102,7 @@ def test_progress_asks_for_silence_and_carries_the_live_level(audio_rig: AudioRi
     audio_rig.file_device("tonemic", raw)
     run = audio_rig.run_check("noise", LIMITS, "tonemic")
     first, *rest = run.progress
-    assert first["message"] == "Measuring the background noise: please stay silent for 2 seconds"
+    assert first["message"] == "Please stay silent for 2 seconds: measuring the room's noise"
     assert first["phase"] == "recording"
     levels = [p["value"] for p in rest]
     assert len(levels) >= 4 * SECONDS  # several a second of recording

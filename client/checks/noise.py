@@ -55,8 +55,8 @@ CLIPPING = Hint(
 
 def stay_silent(seconds: float) -> Hint:
     return Hint(
-        zh=f"正在测量背景噪声：请保持安静 {number(seconds)} 秒",
-        en=f"Measuring the background noise: please stay silent for {number(seconds)} seconds",
+        zh=f"请保持安静 {number(seconds)} 秒：正在测量房间的背景噪声",
+        en=f"Please stay silent for {number(seconds)} seconds: measuring the room's noise",
     )
 
 
