@@ -41,8 +41,9 @@ def sort_devices(devices: Sequence[Mapping[str, Any]]) -> AudioDeviceFacts:
 def measure() -> AudioDeviceFacts:
     try:
         import sounddevice
-    except Exception as err:  # as noise.portaudio(): OSError without
-        # libportaudio, sounddevice's PortAudioError when PortAudio cannot start
+    except Exception as err:
+        # As in noise.portaudio(): OSError without libportaudio, sounddevice's PortAudioError
+        # when PortAudio cannot start.
         return AudioDeviceFacts(
             None,
             None,

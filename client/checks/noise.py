@@ -172,9 +172,10 @@ def portaudio() -> Any:
     """The sounddevice module, or RecordingError when PortAudio is missing from this PC."""
     try:
         import sounddevice
-    except Exception as err:  # a missing libportaudio is OSError; a broken
-        # sound configuration fails PortAudio's start inside the import, as sounddevice's own
-        # PortAudioError, a class that cannot be named before its module has loaded
+    except Exception as err:
+        # A missing libportaudio is OSError; a broken sound configuration fails PortAudio's
+        # start inside the import as sounddevice's PortAudioError, which cannot be named
+        # before its module has loaded.
         raise RecordingError(
             Hint(
                 zh=f"无法使用声音系统（{err}）：请重新安装 homeagent，仍不行请联系技术支持",
