@@ -244,3 +244,13 @@ def test_the_live_level_moves_over_the_recording(audio_rig: AudioRig, pulse: Pul
     # several a second, and spread over the recording rather than all at its end
     assert len(live) >= 4 * SECONDS
     assert times[-1] - times[0] >= 0.5 * SECONDS
+
+
+@pytest.mark.parametrize("check", ["noise", "audio_devices"])
+def test_a_broken_sound_configuration_is_a_hint_not_a_crash(
+    audio_rig: AudioRig, check: str
+) -> None:
+    audio_rig._add("pcm.broken { type \n")  # PortAudio cannot even start on this
+    run = audio_rig.run_check(check, LIMITS)
+    assert run.result["status"] == "fail"
+    assert run.result["hint"].startswith("The sound system cannot be used (")
