@@ -101,7 +101,8 @@ class AudioRig:
         env["XDG_RUNTIME_DIR"] = str(self.home / "run")
         return {**env, **self.extra_env}
 
-    def _add(self, text: str) -> None:
+    def add_config(self, text: str) -> None:
+        """Appends ALSA configuration to the rig's .asoundrc."""
         with (self.home / ".asoundrc").open("a", encoding="utf-8") as config:
             config.write(text)
 
@@ -119,16 +120,16 @@ class AudioRig:
     }}
   }}"""
         if playback:
-            self._add(f'pcm."{name}" {device}\n')
+            self.add_config(f'pcm."{name}" {device}\n')
         else:
             # asym with no playback side: PortAudio lists the device with no output channels
-            self._add(f'pcm."{name}" {{\n  type asym\n  capture.pcm {device}\n}}\n')
+            self.add_config(f'pcm."{name}" {{\n  type asym\n  capture.pcm {device}\n}}\n')
         self.devices.append(name)
         return name
 
     def pulse_monitor(self, name: str, server: str, source: str) -> str:
         """A capture device on a PulseAudio source through ALSA's pulse plugin."""
-        self._add(f'pcm."{name}" {{ type pulse; server "{server}"; device "{source}" }}\n')
+        self.add_config(f'pcm."{name}" {{ type pulse; server "{server}"; device "{source}" }}\n')
         self.devices.append(name)
         return name
 

@@ -151,7 +151,7 @@ def test_a_headset_models_calibration_is_used(audio_rig: AudioRig) -> None:
 def test_the_default_microphone_when_none_is_chosen(audio_rig: AudioRig) -> None:
     raw = signal(audio_rig, "tone", "sine", "1000", effects=("vol", "0.1"))
     audio_rig.file_device("tonemic", raw)
-    audio_rig._add('pcm.!default { type plug; slave.pcm "tonemic" }\n')
+    audio_rig.add_config('pcm.!default { type plug; slave.pcm "tonemic" }\n')
     run = audio_rig.run_check("noise", LIMITS)
     assert run.result["measured"]["input_device"] == "default"
     assert run.result["measured"]["dbfs_a"] == pytest.approx(sox_rms_db(raw), abs=0.5)
@@ -250,7 +250,7 @@ def test_the_live_level_moves_over_the_recording(audio_rig: AudioRig, pulse: Pul
 def test_a_broken_sound_configuration_is_a_hint_not_a_crash(
     audio_rig: AudioRig, check: str
 ) -> None:
-    audio_rig._add("pcm.broken { type \n")  # PortAudio cannot even start on this
+    audio_rig.add_config("pcm.broken { type \n")  # PortAudio cannot even start on this
     run = audio_rig.run_check(check, LIMITS)
     assert run.result["status"] == "fail"
     assert run.result["hint"].startswith("The sound system cannot be used (")
