@@ -350,8 +350,16 @@ def figures(result: CheckResult, lang: Lang) -> str:
         if isinstance(mos, int | float):
             parts.append(f"MOS {number(mos)} ({_mos_band(mos, lang)})")
     elif result.name == "noise":
-        add("dba", "{} dB(A)", "{} dB(A)")
+        dba, spread = m.get("dba"), m.get("uncertainty_db")
+        if isinstance(dba, int | float):
+            # an estimate through the headset's calibration: its uncertainty goes with it
+            about = f" ±{number(spread)}" if isinstance(spread, int | float) and spread else ""
+            parts.append(f"{number(dba)} dB(A){about}")
         add("dbfs_a", "{} dBFS(A)", "{} dBFS(A)")
+        if m.get("dead_mic"):
+            parts.append("无声音" if zh else "no sound")
+        elif m.get("clipping"):
+            parts.append("过载" if zh else "overloaded")
     elif result.name == "audio_devices":
         if m:
             parts.append(f"{'麦克风' if zh else 'microphone'} {_yes(m.get('input'), lang)}")
