@@ -125,9 +125,10 @@ def test_delay_jitter_and_loss_through_an_impaired_relay(gw: Gateway, tmp_path: 
     m = result.measured
     sent = 150  # 3 s at 50 packets a second
     assert relay.from_client == sent and relay.dropped == sent // 20
-    assert 78 <= m["rtt_ms"] <= 88
+    # 80 ms set; the relay's timers and a busy shared machine add a few ms, never take any
+    assert 78 <= m["rtt_ms"] <= 92
     # |RTT(j) - RTT(i)| for RTT = 80 + four uniform ±10 ms terms between two packets: ≈ 9.2
-    assert 6 <= m["jitter_ms"] <= 16
+    assert 6 <= m["jitter_ms"] <= 18
     assert m["loss_percent"] == pytest.approx(100 * (sent // 20) / sent, abs=0.01)
     # the MOS is the E-model's for these figures: fair-to-good, not excellent
     assert m["mos"] == network.estimated_mos(m["rtt_ms"], m["jitter_ms"], m["loss_percent"], 1.0)
