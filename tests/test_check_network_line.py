@@ -3,6 +3,7 @@ voice packets, and across a veth pair shaped with tbf between two network namesp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -16,6 +17,7 @@ from homeagent.client.checks import network
 from homeagent.client.checks.context import CheckContext, GatewayEndpoint, Progress
 from homeagent.client.checks.limits import bundled_thresholds
 from homeagent.client.checks.result import CheckResult, Status
+from homeagent.proxy.control.speedtest import MAX_RUNNING
 from homeagent.proxy.core.policy.posture import PostureChecks
 from homeagent.proxy.core.posture_check import evaluate_report
 from homeagent.proxy.store.engine import sqlite_url
@@ -88,6 +90,23 @@ def test_only_the_pinned_ca_is_trusted(gw: Gateway, tmp_path: Path) -> None:
     assert "CERTIFICATE_VERIFY_FAILED" in result.hint.en
     assert "下载测试无法连接公司网关" in result.hint.zh
     # the voice stream needs no certificate and still measured the line
+    assert result.measured["loss_percent"] == 0
+
+
+def test_a_gateway_busy_with_speed_tests_says_to_check_again_later(
+    gw: Gateway, tmp_path: Path
+) -> None:
+    ctx = CheckContext(gateway=endpoint(tmp_path, gw.server.url, gw.ca_pem))
+    with contextlib.ExitStack() as held:
+        # every speed-test slot taken by downloads left open (and unread)
+        for _ in range(MAX_RUNNING):
+            held.enter_context(gw.http.stream("GET", "/v1/speedtest/download?bytes=65536000"))
+        result = network.run(limits(test_seconds=1), ctx)
+    assert result.status is Status.FAIL and result.hint is not None
+    assert result.measured["download_mbps"] is None and result.measured["upload_mbps"] is None
+    assert "busy with other people's speed tests, so the download test" in result.hint.en
+    assert "so the upload test could not run: check again in a minute" in result.hint.en
+    assert "公司网关正忙" in result.hint.zh
     assert result.measured["loss_percent"] == 0
 
 

@@ -16,7 +16,7 @@ G711_PLC_BPL = 25.1
 
 @dataclass(frozen=True, slots=True)
 class EModelInputs:
-    """The G.107 parameters, with its default values (Table 3 of G.107): a handset call on a
+    """The G.107 parameters, at G.107's default values: with all of them a handset call on a
     clean, delay-free line rates R = 93.2."""
 
     slr: float = 8.0

@@ -76,6 +76,14 @@ NO_ECHO = Hint(
 
 
 def _unreachable(zh_part: str, en_part: str, err: Exception) -> Hint:
+    import httpx
+
+    if isinstance(err, httpx.HTTPStatusError) and err.response.status_code == 429:
+        return Hint(
+            zh=f"公司网关正忙于其他人的速度测试，{zh_part}未能进行：请一分钟后重新检查",
+            en=f"The company's gateway is busy with other people's speed tests, so the "
+            f"{en_part} could not run: check again in a minute",
+        )
     reason = f"{type(err).__name__}: {err}"[:160]
     return Hint(
         zh=f"{zh_part}无法连接公司网关（{reason}）：请检查网络连接后重新检查，仍不行请联系技术支持",

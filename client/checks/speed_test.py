@@ -117,7 +117,8 @@ def measure_upload(
     )
     answered = time.perf_counter()
     response.raise_for_status()
-    received = response.json().get("bytes")
+    answer = response.json()
+    received = answer.get("bytes") if isinstance(answer, dict) else None
     if not isinstance(received, int) or received < 0 or not started:
         raise ValueError(f"the gateway's upload answer says no byte count: {response.text[:100]}")
     return mbps(received, answered - started[0])
