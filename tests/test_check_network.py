@@ -11,6 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from homeagent.client.checks.emodel import (
     G711_PLC_BPL,
@@ -314,7 +316,17 @@ def test_a_figure_missing_without_a_reason_is_not_measured() -> None:
 
 
 @pytest.mark.parametrize(
-    ("wanted", "seconds"), [(3, 3.0), (0.1, 1.0), (600, 10.0), ("3s", 3.0), (None, 3.0)]
+    ("wanted", "seconds"),
+    [
+        (5, 5.0),
+        (0.1, 1.0),
+        (600, 10.0),
+        ("5s", 5.0),
+        ("2.5", 2.5),
+        ("5m", 3.0),
+        (True, 3.0),
+        (None, 3.0),
+    ],
 )
 def test_each_part_runs_a_bounded_time(wanted: Any, seconds: float) -> None:
     limits = {} if wanted is None else {"test_seconds": wanted}
@@ -350,3 +362,19 @@ def gateway_outcome(facts: NetworkFacts, limits: dict[str, Any]) -> str:
 def test_every_verdict_is_the_gateways(facts: NetworkFacts, level: str) -> None:
     limits = {**LIMITS, "level": level}
     assert gateway_outcome(facts, limits) == judge_network(facts, limits).status.value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(0.1, 2000)), min_size=1, max_size=300))
+def test_stream_figures_stay_within_what_was_seen(rtts: list[float | None]) -> None:
+    stats = voice_stats(*_stream(rtts))
+    back = [r for r in rtts if r is not None]
+    assert stats.received == len(back) and stats.sent == len(rtts)
+    assert stats.loss_percent == pytest.approx(100 * (len(rtts) - len(back)) / len(rtts))
+    assert stats.burst_r >= 1
+    if back:
+        assert stats.rtt_ms is not None
+        assert min(back) - 1e-6 <= stats.rtt_ms <= max(back) + 1e-6
+    if len(back) >= 2:
+        assert stats.jitter_ms is not None
+        assert 0 <= stats.jitter_ms <= max(back) - min(back) + 1e-6

@@ -4,6 +4,7 @@ enough for the business apps (download and upload). Measuring is apart from judg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +96,11 @@ def _unreachable(zh_part: str, en_part: str, err: Exception) -> Hint:
 def part_seconds(limits: Mapping[str, Any]) -> float:
     """Each part's duration from the limits, kept within MIN_SECONDS and MAX_SECONDS."""
     wanted = limits.get("test_seconds", TEST_SECONDS)
-    seconds = float(wanted) if isinstance(wanted, int | float) else TEST_SECONDS
+    seconds = TEST_SECONDS
+    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
+        seconds = float(wanted)
+    elif isinstance(wanted, str) and (match := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*s?\s*", wanted)):
+        seconds = float(match.group(1))  # as a policy file may write it: `5s`
     return min(MAX_SECONDS, max(MIN_SECONDS, seconds))
 
 
