@@ -122,10 +122,19 @@ class FakeClock:
 class LoopThread:
     """An event loop in a thread, as the gateway's would be, for the server under test."""
 
-    def __init__(self) -> None:
+    def __init__(self, netns: str | None = None) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._netns = netns
+        self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        if self._netns is not None:
+            # The gateway's sockets are opened in this thread, so they live in the namespace.
+            from .netns import enter_netns
+
+            enter_netns(self._netns)
+        self.loop.run_forever()
 
     def run[T](self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -225,14 +234,21 @@ class Gateway:
 
 @contextmanager
 def running_gateway(
-    db_url: str, tmp: Path, policy_file: Path = DEFAULT_POLICY
+    db_url: str,
+    tmp: Path,
+    policy_file: Path = DEFAULT_POLICY,
+    *,
+    host: str = "127.0.0.1",
+    netns: str | None = None,
 ) -> Iterator[Gateway]:
+    """The control API on `host` (inside network namespace `netns` when given: then `http`,
+    made in the caller's namespace, cannot reach it)."""
     clock = FakeClock()
     ca_cert, ca_key = make_ca()
-    chain, key = control_certificate(ca_cert, ca_key, ["localhost", "127.0.0.1"])
+    chain, key = control_certificate(ca_cert, ca_key, sorted({"localhost", "127.0.0.1", host}))
     (tmp / "control.pem").write_bytes(chain)
     (tmp / "control-key.pem").write_bytes(key)
-    loop = LoopThread()
+    loop = LoopThread(netns)
     with Store.open(db_url, clock=clock) as store:
         audit = store.audit_writer("gw-test", Ed25519PrivateKey.generate(), now=clock())
         policy = PolicySource(load_policy(policy_file), audit)
@@ -246,7 +262,7 @@ def running_gateway(
             clock=clock,
         )
         server = serve_control(
-            create_control_app(ctx), "127.0.0.1", 0, tmp / "control.pem", tmp / "control-key.pem"
+            create_control_app(ctx), host, 0, tmp / "control.pem", tmp / "control-key.pem"
         )
         loop.run(server.start())
         trust = ssl.create_default_context(cadata=ca_cert.decode())
