@@ -62,10 +62,13 @@ def browser_home(tmp_path_factory: pytest.TempPathFactory, harness: GatewayHarne
     nssdb = home / ".pki" / "nssdb"
     nssdb.mkdir(parents=True)
     certutil = _tool("certutil")
-    subprocess.run([certutil, "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
     ca = str(harness.config.ca_cert)
-    trusted = ["-t", "C,,", "-n", "homeagent gateway", "-i", ca]
-    subprocess.run([certutil, "-A", "-d", f"sql:{nssdb}", *trusted], check=True)
+    for args in (
+        ["-N", "-d", f"sql:{nssdb}", "--empty-password"],
+        ["-A", "-d", f"sql:{nssdb}", "-t", "C,,", "-n", "homeagent gateway", "-i", ca],
+    ):
+        done = subprocess.run([certutil, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"certutil {args[0]}: {done.stdout}{done.stderr}"
     return home
 
 
