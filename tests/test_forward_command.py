@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -50,11 +52,24 @@ def start(home: Path, *args: str, lang: str = "en_US.UTF-8") -> subprocess.Popen
     )
 
 
-def read_line(process: subprocess.Popen[str], timeout: float = 30) -> str:
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    assert ready, "the command printed nothing in time"
-    return process.stdout.readline()
+class Lines:
+    """The command's stdout a line at a time, each waited for at most `timeout` seconds (a
+    thread reads, since select() cannot see lines the text buffer already holds)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self._queue: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
+
+    def _read(self, stdout: IO[str]) -> None:
+        for line in stdout:  # ends when the process closes its stdout
+            self._queue.put(line)
+
+    def next(self, timeout: float = 30) -> str:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("the command printed nothing in time") from None
 
 
 @pytest.fixture
@@ -86,7 +101,7 @@ def test_json_address_browse_renewed_token_and_stop_at_clock_out(
     save_session(Session(token, time.time() + 3600), home)
     process = start(home, "--json", "--port", "0")
     running.append(process)
-    document = json.loads(read_line(process))
+    document = json.loads(Lines(process).next())
     assert set(document) == {"address", "proxy_url", "pac_url"}
     assert document["address"].startswith("127.0.0.1:")
     assert document["proxy_url"] == f"http://{document['address']}"
@@ -118,7 +133,8 @@ def test_in_chinese_it_says_how_to_set_the_browser_and_stops_on_sigterm(
     save_session(Session(token, time.time() + 3600), home)
     process = start(home, "--port", "0", lang="zh_CN.UTF-8")
     running.append(process)
-    status, pac, manual = (read_line(process) for _ in range(3))
+    lines = Lines(process)
+    status, pac, manual = (lines.next() for _ in range(3))
     assert status.startswith("转发已启动：127.0.0.1:")
     port = status.split("127.0.0.1:")[1].split("（")[0]
     assert f"http://127.0.0.1:{port}/proxy.pac" in pac and "自动代理配置" in pac
