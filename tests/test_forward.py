@@ -303,3 +303,21 @@ def test_the_json_answer_of_a_refusal_is_plain_text_in_both_languages(
     zh, en = page.text.splitlines()
     assert "打卡" in zh and "clock" in en.lower()
     assert json.dumps(page.status_code) == "403"
+
+
+def test_beyond_its_connection_limit_it_answers_503(
+    loop: LoopThread, gateway: GatewayHarness, session: tuple[str, str]
+) -> None:
+    host, port = gateway.gateway.address
+    enrolment = enrolment_for(f"{host}:{port}", gateway.config.ca_cert)
+    with (
+        forwarding(loop, enrolment, Token(session[1]), Limits(max_connections=1)) as forwarder,
+        socket.create_connection((HOST, forwarder.port), timeout=10),
+    ):
+        deadline = time.monotonic() + 10
+        while forwarder.open_connections < 1:  # the first connection is being served
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        answer = _exchange(forwarder, b"GET http://echo.acme.test/ HTTP/1.1\r\nHost: e\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 503"), answer[:200]
+    assert b"X-Homeagent-Forwarder: busy" in answer
