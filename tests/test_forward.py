@@ -321,3 +321,18 @@ def test_beyond_its_connection_limit_it_answers_503(
         answer = _exchange(forwarder, b"GET http://echo.acme.test/ HTTP/1.1\r\nHost: e\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 503"), answer[:200]
     assert b"X-Homeagent-Forwarder: busy" in answer
+
+
+def test_a_kept_alive_connection_left_idle_is_closed(
+    loop: LoopThread, gateway: GatewayHarness, session: tuple[str, str]
+) -> None:
+    host, port = gateway.gateway.address
+    enrolment = enrolment_for(f"{host}:{port}", gateway.config.ca_cert)
+    with forwarding(loop, enrolment, Token(session[1]), Limits(idle_timeout=0.3)) as forwarder:
+        started = time.monotonic()
+        request = b"GET http://echo.acme.test/idle HTTP/1.1\r\nHost: echo.acme.test\r\n\r\n"
+        answer = _exchange(forwarder, request)
+        waited = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b'"path": "/idle"' in answer
+    assert waited < 5  # the forwarder closed it, long before this test's own 10 s bound

@@ -123,7 +123,7 @@ class Forwarder:
         self.accepted += 1
         try:
             if len(self._connections) > self.limits.max_connections:
-                await _answer(writer, "busy")
+                await _answer(reader, writer, "busy")
             else:
                 await _Connection(self, reader, writer).carry()
         except (
@@ -159,10 +159,29 @@ class Forwarder:
         return self._token()
 
 
-async def _answer(writer: asyncio.StreamWriter, code: str, head: RequestHead | None = None) -> None:
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1 << 20
+
+
+async def _answer(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    code: str,
+    head: RequestHead | None = None,
+) -> None:
+    """Send the page for `code`, then close gently: closing a socket with unread input resets
+    the connection, and the reset can destroy the page before the browser reads it; so the
+    sending side is shut and what the browser still sends is read and dropped, briefly."""
     accept = ", ".join(head.values("Accept")) if head is not None else ""
     writer.write(pages.response(code, accept, head_only=head is not None and head.method == "HEAD"))
     await writer.drain()
+    if writer.can_write_eof():
+        writer.write_eof()
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        async with asyncio.timeout(LINGER_SECONDS):
+            dropped = 0
+            while dropped < LINGER_BYTES and (data := await reader.read(_CHUNK)):
+                dropped += len(data)
 
 
 class _Connection:
@@ -207,7 +226,7 @@ class _Connection:
             token = self.forwarder.token()
             if token is None:
                 await self._stop_back()
-                await _answer(self.writer, "clocked-out", head)
+                await _answer(self.reader, self.writer, "clocked-out", head)
                 return
             if self.upstream is None and not await self._open(head):
                 return
@@ -216,7 +235,7 @@ class _Connection:
                 self.upstream.write(head.for_gateway(token))
             except ValueError:  # a token a header cannot carry is no usable session
                 await self._stop_back()
-                await _answer(self.writer, "clocked-out", head)
+                await _answer(self.reader, self.writer, "clocked-out", head)
                 return
             await self._body(head)
             if head.is_connect or head.upgrades:
@@ -227,10 +246,11 @@ class _Connection:
         """The next request's head; None when the browser is done, or after answering a head
         that cannot be carried."""
         try:
+            # Idle too long raises TimeoutError: the connection just closes, nothing to answer.
             async with asyncio.timeout(wait):
                 first = await self.reader.readexactly(1)
-        except (asyncio.IncompleteReadError, TimeoutError):
-            return None  # closed, or idle too long: nothing to answer
+        except asyncio.IncompleteReadError:
+            return None  # the browser closed its side
         try:
             async with asyncio.timeout(self.limits.head_timeout):
                 raw = first + await self.reader.readuntil(b"\r\n\r\n")
@@ -242,14 +262,14 @@ class _Connection:
         except BadRequestError:
             code = "bad-request"
         await self._stop_back()
-        await _answer(self.writer, code)
+        await _answer(self.reader, self.writer, code)
         return None
 
     async def _open(self, head: RequestHead) -> bool:
         try:
             upstream_reader, self.upstream = await self.forwarder.open_gateway()
         except (OSError, TimeoutError, ssl.SSLError, ssl.CertificateError):
-            await _answer(self.writer, "gateway-unreachable", head)
+            await _answer(self.reader, self.writer, "gateway-unreachable", head)
             return False
         self.back = asyncio.create_task(self._copy_back(upstream_reader))
         return True
@@ -276,7 +296,7 @@ class _Connection:
     async def _local(self, head: RequestHead) -> None:
         path = head.target.split("?", 1)[0]
         if head.method not in ("GET", "HEAD") or path != PAC_PATH:
-            await _answer(self.writer, "not-found", head)
+            await _answer(self.reader, self.writer, "not-found", head)
             return
         body = pac_file(HOST, self.forwarder.port).encode()
         self.writer.write(
