@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from homeagent.client.forward import SessionWatch
+from homeagent.client.forward.browser_setup import browser_setup
 from homeagent.client.forward.gateway import split_host_port
 from homeagent.client.forward.pages import PAGES, render, response
 from homeagent.client.forward.request_head import (
@@ -146,3 +147,11 @@ def test_the_session_file_is_the_token_provider(tmp_path: Path) -> None:
     assert watch() == "ha1.again"
     clear_session(tmp_path)
     assert watch() is None  # clock-out
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh", "自动代理配置"), ("en", "automatic proxy")])
+def test_how_to_set_the_browser_fits_two_lines(lang: str, words: str) -> None:
+    text = browser_setup("http://127.0.0.1:17080/proxy.pac", "127.0.0.1", 17080)(lang)
+    pac, manual = text.split("\n")
+    assert words in pac and pac.endswith("http://127.0.0.1:17080/proxy.pac")
+    assert "127.0.0.1" in manual and "17080" in manual
