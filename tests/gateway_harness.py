@@ -26,7 +26,13 @@ T = TypeVar("T")
 
 class GatewayHarness:
     def __init__(
-        self, tmp: Path, app: SampleApp, *, policy: Path = ACME, db_url: str | None = None
+        self,
+        tmp: Path,
+        app: SampleApp,
+        *,
+        policy: Path = ACME,
+        db_url: str | None = None,
+        upstream: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         self.config = GatewayConfig(
             policy=policy,
@@ -35,7 +41,7 @@ class GatewayHarness:
             listen=("127.0.0.1", 0),
             control=("127.0.0.1", 0),
             instance="test-gw",
-            upstream_map={host: ("127.0.0.1", app.port) for host in ACME_HOSTS},
+            upstream_map={host: ("127.0.0.1", app.port) for host in ACME_HOSTS} | (upstream or {}),
             upstream_ca=app.ca_path,
             workers=1,
         )

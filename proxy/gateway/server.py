@@ -161,8 +161,11 @@ class RunningGateway:
         self.master = master
         self._task = asyncio.create_task(master.run())
         proxy = master.addons.get("proxyserver")
+        tls = master.addons.get("tlsconfig")
         for _ in range(200):
-            if proxy.servers and all(s.is_running for s in proxy.servers):
+            # The CA is made in TlsConfig's `running` hook, after the listeners are up: the
+            # control API's certificate (and every agent's pin) needs it on disk, whole.
+            if proxy.servers and all(s.is_running for s in proxy.servers) and tls.certstore:
                 break
             if self._task.done():
                 await self._task
