@@ -1,0 +1,591 @@
+"""`ShiftService`: everything the agent does with the gateway — enrol, fetch settings, send a
+posture report, clock in and out, change status (queued when the gateway cannot be reached),
+heartbeat, recent activity — as plain blocking calls. The commands call it directly; the TUI
+calls it from thread workers. Every failure is a SessionError carrying a bilingual hint."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..checks.result import CheckResult, Hint
+from ..lang import Lang
+from ..state import (
+    Enrolment,
+    Session,
+    clear_session,
+    client_home,
+    load_enrolment,
+    load_session,
+    save_enrolment,
+    save_session,
+    write_private,
+)
+from .control_client import (
+    TIMEOUT_S,
+    ControlClient,
+    pinned_context_from_pem,
+    refusal_from,
+    transport_problem,
+)
+from .device_key import (
+    DeviceKeyError,
+    fingerprint,
+    load_device_key,
+    new_device_key,
+    private_bytes,
+    public_bytes,
+    save_device_key,
+)
+from .errors import (
+    ApiRefusedError,
+    GatewayUnreachableError,
+    NotClockedInError,
+    NotEnrolledError,
+    SessionError,
+)
+from .first_contact import ca_fingerprint, offered_ca, parse_gateway_url, same_fingerprint
+from .shift_file import PendingChange, RefusedChange, ShiftFile, ShiftRecord
+from .signing import sign_report
+from .status_model import AgentStatus, Change, NextStatus, Shift, parse_status
+
+CA_FILE = "gateway-ca.pem"
+RENEW_MARGIN_S = 300.0
+"""Renew the session token when it has less than this left (it lives 15 minutes by default)."""
+MAX_FLUSH_PER_CALL = 1000
+"""A bound on one delivery round; a queue longer than this is the rest of a very long outage."""
+
+# Answers after which a queued change can never be delivered as it is: recorded as refused.
+# Others (401 clocks/device, 5xx) are the gateway's or the PC's problem to fix; the change waits.
+FINAL_REFUSALS = frozenset({400, 403, 404, 409, 422})
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolOutcome:
+    agent: str
+    role: str
+    device: str
+    """This device's fingerprint as the gateway records it."""
+    ca_fingerprint: str
+    control_url: str
+    proxy: str
+    key_file: Path
+    ca_file: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    version: str
+    zh: str
+    en: str
+
+    def __call__(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """`GET /v1/settings`: what the client needs to run the checks and clock in."""
+
+    agent: str
+    role: str
+    posture: dict[str, dict[str, Any]]
+    """Per check its level and thresholds (what `run_checks` takes)."""
+    recheck_interval: float
+    max_age: float
+    notice: Notice
+    proxy: str
+    token_ttl: float
+
+
+@dataclass(frozen=True, slots=True)
+class PostureVerdict:
+    """The gateway's judgement of a posture report (it, not the client, decides)."""
+
+    passed: bool
+    failing: list[str]
+    warnings: list[str]
+    checks: list[dict[str, Any]]
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClockOutOutcome:
+    ended_at: str | None
+    """None when the gateway had already ended the session (e.g. posture expired)."""
+    undelivered: int
+    """Status changes still queued: they stay queued and are delivered later."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlushResult:
+    delivered: int
+    refused: list[RefusedChange]
+    remaining: int
+    problem: SessionError | None = None
+    """Why delivery stopped early (unreachable, clocks apart…); None when the queue emptied."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSnapshot:
+    """What a status display shows: the status and its timer, the shift total, the next
+    status, and the changes not yet delivered."""
+
+    clocked_in: bool
+    status: AgentStatus
+    reason: str | None
+    since: float | None
+    seconds_in_status: float
+    shift_start: float | None
+    shift_seconds: float
+    next: NextStatus | None
+    pending: list[PendingChange] = field(default_factory=list)
+    refused: list[RefusedChange] = field(default_factory=list)
+    token_expires_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clocked_in": self.clocked_in,
+            "status": self.status.value,
+            "reason": self.reason,
+            "since": _iso(self.since),
+            "seconds_in_status": round(self.seconds_in_status),
+            "shift_start": _iso(self.shift_start),
+            "shift_seconds": round(self.shift_seconds),
+            "next": None
+            if self.next is None
+            else {"status": self.next.status.value, "reason": self.next.reason},
+            "pending": [{**p.to_json(), "at": _iso(p.at)} for p in self.pending],
+            "refused": [
+                {**r.change.to_json(), "at": _iso(r.change.at), "hint": r.hint.en}
+                for r in self.refused
+            ],
+            "token_expires_at": _iso(self.token_expires_at),
+        }
+
+
+def _iso(at: float | None) -> str | None:
+    if at is None:
+        return None
+    return dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="seconds")
+
+
+def _timestamp(text: str) -> float:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+class ShiftService:
+    """The agent's side of the shift, for the client enrolled in `home` (default: the
+    client's home). `clock` gives Unix seconds (for the request signatures and timers)."""
+
+    def __init__(
+        self,
+        home: Path | None = None,
+        lang: Lang = "en",
+        *,
+        clock: Callable[[], float] = time.time,
+        timeout: float = TIMEOUT_S,
+    ) -> None:
+        self.home = home or client_home()
+        self.lang = lang
+        self._clock = clock
+        self._timeout = timeout
+
+    # --- enrolment -----------------------------------------------------------------------
+
+    @property
+    def enrolment(self) -> Enrolment | None:
+        return load_enrolment(self.home)
+
+    def offered_ca(self, gateway_url: str) -> tuple[str, str]:
+        """(CA PEM, its fingerprint) as the gateway at `gateway_url` presents it, untrusted:
+        show the fingerprint and let the agent compare before enrolling with it."""
+        host, port = parse_gateway_url(gateway_url)
+        pem = offered_ca(host, port)
+        return pem, ca_fingerprint(pem)
+
+    def enrol(
+        self,
+        code: str,
+        gateway_url: str,
+        *,
+        ca_pem: str | None = None,
+        expected_fingerprint: str | None = None,
+    ) -> EnrolOutcome:
+        """Make a new device key and register it with a one-time code. The code is sent only
+        over TLS verified against `ca_pem` (the CA file the officer gave, or the one the
+        gateway offered and the agent confirmed); `expected_fingerprint`, when given, must be
+        that CA's. A previous enrolment of this PC is replaced (the gateway revokes the old
+        device)."""
+        host, port = parse_gateway_url(gateway_url)
+        if ca_pem is None:
+            ca_pem, offered_fp = self.offered_ca(gateway_url)
+            if expected_fingerprint is None:
+                raise SessionError(_UNCONFIRMED, code="ca_not_confirmed")
+        else:
+            ca_pem = _certificate_pem(ca_pem)
+            offered_fp = ca_fingerprint(ca_pem)
+        if expected_fingerprint is not None and not same_fingerprint(
+            expected_fingerprint, offered_fp
+        ):
+            raise SessionError(_fingerprint_mismatch(offered_fp), code="ca_fingerprint_mismatch")
+        control_url = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
+        key = new_device_key()
+        body = {"code": code.strip(), "public_key": base64.b64encode(public_bytes(key)).decode()}
+        try:
+            with httpx.Client(
+                base_url=control_url,
+                verify=pinned_context_from_pem(ca_pem),
+                timeout=self._timeout,
+                trust_env=False,
+            ) as http:
+                response = http.post("/v1/enrol", json=body)
+        except httpx.TransportError as err:
+            raise GatewayUnreachableError(transport_problem(err)) from err
+        if response.status_code != 200:
+            raise refusal_from(response)
+        answer = response.json()
+        if not same_fingerprint(ca_fingerprint(answer["ca_pem"]), offered_fp):
+            raise SessionError(_ca_changed(), code="ca_mismatch")
+        ca_path = self.home / CA_FILE
+        write_private(ca_path, ca_pem.encode())
+        key_path = save_device_key(key, self.home)
+        # The old key's shift file cannot be opened with the new key: start afresh.
+        (self.home / "shift.sealed").unlink(missing_ok=True)
+        clear_session(self.home)
+        save_enrolment(
+            Enrolment(
+                agent=answer["agent"],
+                role=answer["role"],
+                control_url=control_url,
+                proxy=answer["proxy"],
+                ca_file=str(ca_path),
+            ),
+            self.home,
+        )
+        return EnrolOutcome(
+            agent=answer["agent"],
+            role=answer["role"],
+            device=answer["device"],
+            ca_fingerprint=offered_fp,
+            control_url=control_url,
+            proxy=answer["proxy"],
+            key_file=key_path,
+            ca_file=ca_path,
+        )
+
+    # --- the signed calls ------------------------------------------------------------------
+
+    @contextmanager
+    def _client(self) -> Iterator[ControlClient]:
+        enrolment = self.enrolment
+        if enrolment is None:
+            raise NotEnrolledError()
+        try:
+            key = load_device_key(self.home)
+        except DeviceKeyError:
+            raise NotEnrolledError() from None
+        client = ControlClient(
+            enrolment.control_url,
+            Path(enrolment.ca_file),
+            enrolment.agent,
+            key,
+            clock=self._clock,
+            timeout=self._timeout,
+        )
+        try:
+            yield client
+        finally:
+            client.close()
+
+    def _shift_file(self) -> ShiftFile:
+        enrolment = self.enrolment
+        if enrolment is None:
+            raise NotEnrolledError()
+        try:
+            key = load_device_key(self.home)
+        except DeviceKeyError:
+            raise NotEnrolledError() from None
+        return ShiftFile(self.home, private_bytes(key), enrolment.agent)
+
+    def device_fingerprint(self) -> str:
+        return fingerprint(load_device_key(self.home))
+
+    def settings(self) -> Settings:
+        with self._client() as api:
+            answer = api.call("GET", "/v1/settings")
+        notice = answer["notice"]
+        return Settings(
+            agent=answer["agent"],
+            role=answer["role"],
+            posture=answer["posture"],
+            recheck_interval=float(answer["recheck_interval"]),
+            max_age=float(answer["max_age"]),
+            notice=Notice(notice["version"], notice["zh"], notice["en"]),
+            proxy=answer["proxy"],
+            token_ttl=float(answer["token_ttl"]),
+        )
+
+    def send_posture(self, results: Sequence[CheckResult]) -> PostureVerdict:
+        """Sign and send the checks' results as a posture report; the gateway's verdict."""
+        report = {"version": 1, "checks": {r.name: r.to_report() for r in results}}
+        report_json = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+        key = load_device_key(self.home)
+        with self._client() as api:
+            answer = api.call(
+                "POST",
+                "/v1/posture",
+                {"report_json": report_json, "signature": sign_report(key, report_json)},
+            )
+        return PostureVerdict(
+            passed=bool(answer["passed"]),
+            failing=list(answer["failing"]),
+            warnings=list(answer["warnings"]),
+            checks=list(answer["checks"]),
+            expires_at=str(answer["expires_at"]),
+        )
+
+    # --- the shift ---------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session | None:
+        return load_session(self.home)
+
+    def clock_in(self, notice_version: str) -> Session:
+        """Clock in, acknowledging the notice of this version (show it to the agent first).
+        Status changes still queued from an earlier shift are delivered first."""
+        self.flush_pending()
+        with self._client() as api:
+            answer = api.call("POST", "/v1/clock-in", {"notice_version": notice_version})
+        session = Session(answer["token"], _timestamp(answer["expires_at"]))
+        save_session(session, self.home)
+        now = self._clock()
+        shift_file = self._shift_file()
+        with shift_file.locked():
+            record = shift_file.load()
+            shift = record.shift.clock_in(now)
+            record = replace(record, shift=shift).queued([_first_change(shift)])
+            shift_file.save(record)
+        self.flush_pending()
+        return session
+
+    def renew(self) -> Session:
+        with self._client() as api:
+            answer = api.call("POST", "/v1/session/renew")
+        session = Session(answer["token"], _timestamp(answer["expires_at"]))
+        save_session(session, self.home)
+        return session
+
+    def renew_if_due(self, margin: float = RENEW_MARGIN_S) -> Session | None:
+        """A fresh token when the current one has less than `margin` seconds left; the
+        current one otherwise; None when not clocked in."""
+        session = self.session
+        if session is None:
+            return None
+        if session.expires_at - self._clock() > margin:
+            return session
+        return self.renew()
+
+    def clock_out(self) -> ClockOutOutcome:
+        """Deliver what is queued, then end the shift: the token stops working at once."""
+        flushed = self.flush_pending()
+        ended_at: str | None = None
+        try:
+            with self._client() as api:
+                answer = api.call("POST", "/v1/clock-out")
+            ended_at = str(answer["ended_at"])
+        except ApiRefusedError as err:
+            if err.code != "not_clocked_in":
+                raise
+        clear_session(self.home)
+        shift_file = self._shift_file()
+        with shift_file.locked():
+            record = shift_file.load()
+            shift_file.save(replace(record, shift=record.shift.clock_out(self._clock())))
+        return ClockOutOutcome(ended_at, flushed.remaining)
+
+    def set_status(self, status: AgentStatus | str, reason: str | None = None) -> StatusSnapshot:
+        """Change status. The change is written to the sealed queue (durably) before anything
+        is sent, then delivered if the gateway answers; when it does not, it waits in the
+        queue (shown as pending) and goes out, in order, with the next delivery.
+        StatusRefusedError when the change is not allowed now."""
+        target = status if isinstance(status, AgentStatus) else parse_status(status)
+        shift_file = self._shift_file()
+        with shift_file.locked():
+            record = shift_file.load()
+            if not record.shift.clocked_in or self.session is None:
+                raise NotClockedInError()
+            shift, changes = record.shift.request(target, reason, self._clock())
+            shift_file.save(replace(record, shift=shift).queued(changes))
+        self.flush_pending()
+        return self.status()
+
+    def cancel_next(self) -> StatusSnapshot:
+        shift_file = self._shift_file()
+        with shift_file.locked():
+            record = shift_file.load()
+            shift_file.save(replace(record, shift=record.shift.cancel_next()))
+        return self.status()
+
+    def flush_pending(self) -> FlushResult:
+        """Deliver queued status changes, oldest first, each once (its client_event_id makes a
+        redelivery harmless). Stops at the first that cannot be delivered now."""
+        shift_file = self._shift_file()
+        delivered = 0
+        refused: list[RefusedChange] = []
+        problem: SessionError | None = None
+        with self._client() as api:
+            for _ in range(MAX_FLUSH_PER_CALL):
+                with shift_file.locked():
+                    pending = shift_file.load().pending
+                if not pending:
+                    break
+                change = pending[0]
+                try:
+                    api.call("POST", "/v1/status", _status_body(change))
+                except ApiRefusedError as err:
+                    if err.status_code not in FINAL_REFUSALS:
+                        problem = err
+                        break
+                    with shift_file.locked():
+                        record = shift_file.load().refused_change(change, err.hint)
+                        shift_file.save(record)
+                    refused.append(RefusedChange(change, err.hint))
+                    continue
+                except GatewayUnreachableError as err:
+                    problem = err
+                    break
+                with shift_file.locked():
+                    shift_file.save(shift_file.load().delivered(change.id))
+                delivered += 1
+            if refused and problem is None:
+                self._follow_gateway(api, shift_file)
+        with shift_file.locked():
+            remaining = len(shift_file.load().pending)
+        return FlushResult(delivered, refused, remaining, problem)
+
+    def _follow_gateway(self, api: ControlClient, shift_file: ShiftFile) -> None:
+        """After a refusal the gateway's status is the truth: take it over (best effort)."""
+        try:
+            answer = api.call("GET", "/v1/status")
+        except SessionError:
+            return
+        with shift_file.locked():
+            record = shift_file.load()
+            if record.pending:
+                return
+            status = AgentStatus(answer["status"])
+            since = _timestamp(answer["since"]) if answer.get("since") else self._clock()
+            shift = record.shift
+            if status is AgentStatus.OFFLINE:
+                shift = shift.clock_out(since)
+                clear_session(self.home)
+            else:
+                shift = Shift(status, answer.get("reason"), since, shift.shift_start, None)
+            shift_file.save(replace(record, shift=shift))
+
+    def heartbeat(self) -> dict[str, Any]:
+        """Tell the gateway the client is still there (and renew the token when due). A
+        posture report that expired ends the session there: the refusal says so."""
+        with self._client() as api:
+            answer = api.call("POST", "/v1/heartbeat")
+        self.renew_if_due()
+        return answer
+
+    def activity(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The agent's latest flow decisions (blocked, masked), newest first."""
+        with self._client() as api:
+            answer = api.call("GET", f"/v1/activity?limit={int(limit)}")
+        items: list[dict[str, Any]] = answer["items"]
+        return items
+
+    def gateway_status(self) -> dict[str, Any]:
+        """`GET /v1/status`: the status as the gateway has it."""
+        with self._client() as api:
+            return api.call("GET", "/v1/status")
+
+    def status(self) -> StatusSnapshot:
+        """The shift as this PC has it, with what is still queued. No network."""
+        now = self._clock()
+        shift_file = self._shift_file()
+        with shift_file.locked():
+            record: ShiftRecord = shift_file.load()
+        shift = record.shift
+        session = self.session
+        return StatusSnapshot(
+            clocked_in=shift.clocked_in and session is not None,
+            status=shift.status,
+            reason=shift.reason,
+            since=shift.since,
+            seconds_in_status=shift.seconds_in_status(now),
+            shift_start=shift.shift_start,
+            shift_seconds=shift.shift_seconds(now),
+            next=shift.next,
+            pending=list(record.pending),
+            refused=list(record.refused),
+            token_expires_at=session.expires_at if session else None,
+        )
+
+
+def _first_change(shift: Shift) -> Change:
+    assert shift.since is not None
+    return Change(shift.status, shift.reason, shift.since)
+
+
+def _status_body(change: PendingChange) -> dict[str, Any]:
+    return {
+        "status": change.status.value,
+        "reason": change.reason,
+        "client_event_id": change.id,
+        "client_time": dt.datetime.fromtimestamp(change.at, dt.UTC).isoformat(),
+    }
+
+
+def _certificate_pem(text: str) -> str:
+    """The first certificate in a PEM file, or SessionError when there is none."""
+    try:
+        cert = x509.load_pem_x509_certificate(text.encode())
+    except ValueError:
+        raise SessionError(
+            Hint(
+                zh="所给的 CA 文件不是 PEM 格式的证书：请核对安全管理员提供的文件",
+                en="The CA file given is not a PEM certificate: check the file your security "
+                "officer gave you",
+            ),
+            code="invalid_ca_file",
+        ) from None
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+_UNCONFIRMED = Hint(
+    zh="首次连接的网关证书尚未确认：请核对指纹后确认，或使用 --ca 文件 / --ca-fingerprint 指纹",
+    en="The gateway's certificate on first contact was not confirmed: compare its fingerprint "
+    "and confirm, or give --ca FILE or --ca-fingerprint HEX",
+)
+
+
+def _fingerprint_mismatch(actual: str) -> Hint:
+    return Hint(
+        zh=f"网关证书指纹与提供的不符（实际 {actual}）：未发送登记码。请勿继续，并告知安全管理员",
+        en=f"The gateway's certificate fingerprint does not match the one given (it is "
+        f"{actual}): the code was not sent. Do not go on; tell your security officer",
+    )
+
+
+def _ca_changed() -> Hint:
+    return Hint(
+        zh="网关在登记应答中给出了另一个 CA：登记未保存。请告知安全管理员",
+        en="The gateway answered with a different CA than the one it is using: nothing was "
+        "saved. Tell your security officer",
+    )
