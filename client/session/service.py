@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..checks.result import CheckResult, Hint
 from ..lang import Lang
@@ -292,10 +293,7 @@ class ShiftService:
         enrolment = self.enrolment
         if enrolment is None:
             raise NotEnrolledError()
-        try:
-            key = load_device_key(self.home)
-        except DeviceKeyError:
-            raise NotEnrolledError() from None
+        key = self._device_key()
         client = ControlClient(
             enrolment.control_url,
             Path(enrolment.ca_file),
@@ -313,14 +311,17 @@ class ShiftService:
         enrolment = self.enrolment
         if enrolment is None:
             raise NotEnrolledError()
-        try:
-            key = load_device_key(self.home)
-        except DeviceKeyError:
-            raise NotEnrolledError() from None
+        key = self._device_key()
         return ShiftFile(self.home, private_bytes(key), enrolment.agent)
 
+    def _device_key(self) -> Ed25519PrivateKey:
+        try:
+            return load_device_key(self.home)
+        except DeviceKeyError:
+            raise SessionError(KEY_LOST, code="device_key_lost") from None
+
     def device_fingerprint(self) -> str:
-        return fingerprint(load_device_key(self.home))
+        return fingerprint(self._device_key())
 
     def settings(self) -> Settings:
         with self._client() as api:
@@ -341,7 +342,7 @@ class ShiftService:
         """Sign and send the checks' results as a posture report; the gateway's verdict."""
         report = {"version": 1, "checks": {r.name: r.to_report() for r in results}}
         report_json = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
-        key = load_device_key(self.home)
+        key = self._device_key()
         with self._client() as api:
             answer = api.call(
                 "POST",
@@ -567,6 +568,13 @@ def _certificate_pem(text: str) -> str:
         ) from None
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
+
+KEY_LOST = Hint(
+    zh="这台电脑的设备密钥丢失或无法读取：请向安全管理员申请新的登记码，然后重新登记"
+    "（homeagent enrol 登记码 --gateway 网址）",
+    en="This PC's device key is missing or unreadable: ask your security officer for a new "
+    "enrolment code and enrol again (`homeagent enrol CODE --gateway URL`)",
+)
 
 _UNCONFIRMED = Hint(
     zh="首次连接的网关证书尚未确认：请核对指纹后确认，或使用 --ca 文件 / --ca-fingerprint 指纹",
