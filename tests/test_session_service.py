@@ -181,7 +181,6 @@ def test_clock_in_starts_not_ready_and_clock_out_ends_the_shift(
     assert snapshot.clocked_in and snapshot.status is AgentStatus.NOT_READY
     assert snapshot.pending == []
     assert gateway.store.current_status("A1023").status.value == "not_ready"  # type: ignore[union-attr]  # None fails the test
-    assert service.renew_if_due(margin=10**6) is not None  # renewed: far inside the margin
     outcome = service.clock_out()
     assert outcome.ended_at is not None and outcome.undelivered == 0
     assert service.session is None and not service.status().clocked_in
@@ -220,7 +219,8 @@ def test_a_pc_clock_far_off_is_told_plainly(gateway: Gateway, home: Path) -> Non
     with pytest.raises(ApiRefusedError) as refused:
         skewed.settings()
     assert refused.value.code == "clocks_apart"
-    assert "automatic date and time" in refused.value.hint("en")
+    assert "turn on automatic time" in refused.value.hint("en")
+    assert "Set time automatically" in refused.value.hint("en")
     assert "自动设置时间" in refused.value.hint("zh")
 
 
@@ -271,3 +271,38 @@ def test_heartbeat_and_activity(gateway: Gateway, home: Path) -> None:
     answer = service.heartbeat()
     assert answer["session"] == gateway.store.open_session("A1023").id  # type: ignore[union-attr]  # None fails the test
     assert service.activity(limit=5) == []
+
+
+def test_renewal_gives_a_new_token_only_when_due(gateway: Gateway, home: Path) -> None:
+    service = on_shift(gateway, home)
+    first = service.session
+    assert first is not None
+    assert service.renew_if_due() == first  # fifteen minutes left: nothing to do
+    renewed = service.renew_if_due(margin=10**6)
+    assert renewed is not None and renewed.token != first.token
+    assert service.session == renewed
+
+
+def test_when_the_gateway_ends_the_shift_this_pc_clocks_out_too(
+    gateway: Gateway, home: Path
+) -> None:
+    on_shift(gateway, home)
+    gateway.clock.advance(minutes=61)  # the posture report (60 min) has expired
+    later = ShiftService(home, "en", clock=lambda: gateway.clock().timestamp())
+    with pytest.raises(ApiRefusedError) as ended:
+        later.heartbeat()
+    assert ended.value.code == "posture_expired"
+    assert "clock in again" in ended.value.hint("en")
+    assert later.session is None and not later.status().clocked_in
+
+
+def test_an_unreadable_shift_file_is_kept_aside_not_trusted(gateway: Gateway, home: Path) -> None:
+    service = on_shift(gateway, home)
+    sealed = home / "shift.sealed"
+    data = sealed.read_bytes()
+    sealed.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    snapshot = service.status()
+    assert snapshot.status is AgentStatus.OFFLINE and snapshot.pending == []
+    assert [p.read_bytes() for p in home.glob("shift.sealed.unreadable-*")] == [
+        data[:-1] + bytes([data[-1] ^ 1])
+    ]

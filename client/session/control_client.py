@@ -22,11 +22,12 @@ TIMEOUT_S = 10.0
 """A control call is small; longer than this and the agent is better told to check the
 network (a status change then waits in the queue)."""
 
-CLOCKS_APART = Hint(
-    zh="电脑时钟与网关时间相差过大：请在系统设置中开启“自动设置时间”，然后重试",
-    en="This PC's clock is too far off the gateway's: turn on automatic date and time in the "
-    "system settings, then try again",
+CLOCK_SETTING = Hint(
+    zh="Windows：设置 › 时间和语言 › 自动设置时间；macOS：系统设置 › 通用 › 日期与时间",
+    en="Windows: Settings › Time & language › Set time automatically; macOS: System Settings "
+    "› General › Date & Time",
 )
+"""Where the setting the gateway's clocks_apart message asks for is."""
 
 
 def pinned_context(ca_file: Path) -> ssl.SSLContext:
@@ -56,8 +57,8 @@ def refusal_from(response: httpx.Response) -> ApiRefusedError:
         code = str(body.get("error", "error"))
         hint = Hint(zh=str(message.get("zh", "")), en=str(message.get("en", "")))
         if code == "clocks_apart":
-            # The gateway's own words say it too; ours add where the setting is.
-            hint = Hint(zh=f"{hint.zh}。{CLOCKS_APART.zh}", en=f"{hint.en}. {CLOCKS_APART.en}")
+            # The gateway's words give the figures and the fix; ours add where the setting is.
+            hint = Hint(zh=f"{hint.zh}（{CLOCK_SETTING.zh}）", en=f"{hint.en} ({CLOCK_SETTING.en})")
         return ApiRefusedError(response.status_code, code, hint, body)
     hint = Hint(
         zh=f"网关返回了意外的应答（HTTP {response.status_code}）：请稍后重试，若仍失败请告知主管",

@@ -69,6 +69,8 @@ MAX_FLUSH_PER_CALL = 1000
 
 # Answers after which a queued change can never be delivered as it is: recorded as refused.
 # Others (401 clocks/device, 5xx) are the gateway's or the PC's problem to fix; the change waits.
+SHIFT_ENDED = frozenset({"posture_expired", "not_clocked_in"})
+"""Refusals of renewal and heartbeat that mean the gateway ended the shift."""
 FINAL_REFUSALS = frozenset({400, 403, 404, 409, 422})
 
 
@@ -382,7 +384,9 @@ class ShiftService:
         return session
 
     def renew(self) -> Session:
-        with self._client() as api:
+        """A fresh token for the open session (the posture report must still be fresh). When
+        the gateway has ended the shift, this PC clocks out too and the refusal says why."""
+        with self._client() as api, self._shift_may_have_ended():
             answer = api.call("POST", "/v1/session/renew")
         session = Session(answer["token"], _timestamp(answer["expires_at"]))
         save_session(session, self.home)
@@ -397,6 +401,20 @@ class ShiftService:
         if session.expires_at - self._clock() > margin:
             return session
         return self.renew()
+
+    @contextmanager
+    def _shift_may_have_ended(self) -> Iterator[None]:
+        try:
+            yield
+        except ApiRefusedError as err:
+            if err.code in SHIFT_ENDED:
+                clear_session(self.home)
+                shift_file = self._shift_file()
+                with shift_file.locked():
+                    record = shift_file.load()
+                    ended = record.shift.clock_out(self._clock())
+                    shift_file.save(replace(record, shift=ended))
+            raise
 
     def clock_out(self) -> ClockOutOutcome:
         """Deliver what is queued, then end the shift: the token stops working at once."""
@@ -499,7 +517,7 @@ class ShiftService:
     def heartbeat(self) -> dict[str, Any]:
         """Tell the gateway the client is still there (and renew the token when due). A
         posture report that expired ends the session there: the refusal says so."""
-        with self._client() as api:
+        with self._client() as api, self._shift_may_have_ended():
             answer = api.call("POST", "/v1/heartbeat")
         self.renew_if_due()
         return answer

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any
 
 from ..checks.result import Hint
 from ..state import write_private
-from .sealed import derive_key, seal, unseal
+from .sealed import SealedFileError, derive_key, seal, unseal
 from .status_model import AgentStatus, Change, Shift
 
 SHIFT_FILE = "shift.sealed"
@@ -109,13 +110,20 @@ class ShiftFile:
         self._context = f"homeagent shift of {agent}".encode()
 
     def load(self) -> ShiftRecord:
-        """The record, or a fresh one when there is none yet. A file this device cannot open
-        (SealedFileError) is not silently replaced: its changes would be lost."""
+        """The record, or a fresh one when there is none yet (or it cannot be opened: it is
+        then moved aside, not overwritten)."""
         try:
             sealed = self.path.read_bytes()
         except FileNotFoundError:
             return ShiftRecord()
-        return ShiftRecord.from_json(json.loads(unseal(self._key, sealed, self._context)))
+        try:
+            return ShiftRecord.from_json(json.loads(unseal(self._key, sealed, self._context)))
+        except (SealedFileError, ValueError, KeyError, TypeError):
+            # Altered, or sealed by an earlier key: kept aside for support, and the agent
+            # carries on with a fresh record rather than being stuck.
+            aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
+            self.path.replace(aside)
+            return ShiftRecord()
 
     def save(self, record: ShiftRecord) -> None:
         data = json.dumps(record.to_json(), ensure_ascii=False).encode()
