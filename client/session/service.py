@@ -201,6 +201,7 @@ class ShiftService:
         timeout: float = TIMEOUT_S,
     ) -> None:
         self.home = home or client_home()
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.lang = lang
         self._clock = clock
         self._timeout = timeout
