@@ -7,6 +7,8 @@ from __future__ import annotations
 import shutil
 import socket
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -306,3 +308,33 @@ def test_an_unreadable_shift_file_is_kept_aside_not_trusted(gateway: Gateway, ho
     assert [p.read_bytes() for p in home.glob("shift.sealed.unreadable-*")] == [
         data[:-1] + bytes([data[-1] ^ 1])
     ]
+
+
+CHANGES_EACH = 40
+CHANGER = """
+import sys
+from pathlib import Path
+from homeagent.client.session.service import ShiftService
+service = ShiftService(Path(sys.argv[1]))
+for i in range({count}):
+    service.set_status("not_ready", f"{{sys.argv[2]}}-{{i}}")
+"""
+
+
+def test_two_programs_changing_status_at_once_lose_nothing(home: Path, tmp_path: Path) -> None:
+    with wall_gateway(tmp_path) as gateway:
+        on_shift(gateway, home)
+    # the gateway is gone: every change of both programs (say the TUI and a command) queues
+    script = CHANGER.format(count=CHANGES_EACH)
+    children = [
+        subprocess.Popen([sys.executable, "-c", script, str(home), name]) for name in ("tui", "cli")
+    ]
+    for child in children:
+        assert child.wait(120) == 0
+    pending = ShiftService(home).status().pending
+    reasons = [p.reason for p in pending]
+    assert len(reasons) == 2 * CHANGES_EACH
+    for name in ("tui", "cli"):
+        assert [r for r in reasons if r and r.startswith(name)] == [
+            f"{name}-{i}" for i in range(CHANGES_EACH)
+        ]
