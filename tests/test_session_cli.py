@@ -287,3 +287,21 @@ def test_changes_made_offline_survive_sigkill_and_arrive_once_in_order(
         # delivering again changes nothing
         assert homeagent(home, "status").returncode == 0
         assert len(gateway.store.status_history("A1023")) == 6
+
+
+def test_a_change_the_gateway_no_longer_takes_is_reported_and_the_pc_follows(
+    gateway: Gateway, home: Path, tmp_path: Path
+) -> None:
+    enrolled(gateway, home, tmp_path)
+    ShiftService(home).send_posture(passing_results())
+    assert homeagent(home, "clock-in", "--accept-notice").returncode == 0
+    session = gateway.store.open_session("A1023")
+    assert session is not None
+    gateway.store.end_session(session.id, "posture_expired", audit=gateway.audit)
+    run = homeagent(home, "status", "ready")
+    assert run.returncode == 1
+    assert "The gateway did not take ready at" in run.stdout
+    assert "not clocked in on this PC" in run.stdout
+    assert "Not clocked in (offline)." in run.stdout
+    assert ShiftService(home).session is None
+    assert history(gateway)[-1] == ("offline", "posture_expired")

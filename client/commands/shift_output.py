@@ -64,6 +64,7 @@ def describe(snapshot: StatusSnapshot, lang: Lang) -> str:
                 if zh
                 else f"Next: {following}{why} (when this contact ends)"
             )
+    delivery = snapshot.delivery
     if snapshot.pending:
         changes = ", ".join(
             f"{STATUS_NAMES[p.status](lang)} {local_time(p.at)}" for p in snapshot.pending
@@ -75,7 +76,9 @@ def describe(snapshot: StatusSnapshot, lang: Lang) -> str:
             else f"Pending: {len(snapshot.pending)} status change(s) saved on this PC, sent in "
             f"order once the gateway answers ({changes})"
         )
-    for refused in snapshot.refused[-3:]:
+        if delivery is not None and delivery.problem is not None:
+            lines.append(say(lang, "原因：", "Why: ") + delivery.problem.hint(lang))
+    for refused in delivery.refused if delivery is not None else []:
         name = STATUS_NAMES[refused.change.status](lang)
         lines.append(
             f"网关未接受 {local_time(refused.change.at)} 的“{name}”：{refused.hint(lang)}"

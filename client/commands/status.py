@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import replace
 from typing import Any
 
 from ..checks.result import Hint
 from ..lang import detect_lang
 from ..session.errors import SessionError
 from ..session.service import ShiftService
-from .shift_output import describe, plain_errors, say
+from .shift_output import describe, plain_errors
 
 STATES = ("ready", "not_ready", "busy", "after_call_work", "break")
 
@@ -41,30 +43,30 @@ def register(commands: Any) -> None:
 def status_command(args: argparse.Namespace) -> int:
     lang = detect_lang(args.lang)
     service = ShiftService(lang=lang)
-    problem: SessionError | None = None
     with plain_errors(lang):
+        if args.reason is not None and args.state is None:
+            raise SessionError(
+                Hint(zh="--reason 需要与状态一起使用", en="--reason goes with a STATE")
+            )
         if args.state is not None:
             snapshot = service.set_status(args.state, args.reason)
         elif args.cancel_next:
             snapshot = service.cancel_next()
         else:
-            if args.reason is not None:
-                raise SessionError(
-                    Hint(zh="--reason 需要与状态一起使用", en="--reason goes with a STATE")
-                )
             snapshot = service.status()
-        if snapshot.pending:
-            problem = service.flush_pending().problem
+            if snapshot.pending:
+                snapshot = service.deliver()
         if snapshot.clocked_in:
             try:
                 service.renew_if_due()
             except SessionError as err:
-                problem = problem or err
-        snapshot = service.status()
+                # The shift may have ended on the gateway: say so, with the status as it is now.
+                print(err.hint(lang), file=sys.stderr)
+                snapshot = replace(service.status(), delivery=snapshot.delivery)
     if args.json:
         print(json.dumps(snapshot.to_json(), ensure_ascii=False, indent=2))
-        return 0
-    print(describe(snapshot, lang))
-    if problem is not None and snapshot.pending:
-        print(say(lang, f"原因：{problem.hint('zh')}", f"Why: {problem.hint('en')}"))
-    return 0
+    else:
+        print(describe(snapshot, lang))
+    # A change the gateway would not take did not happen: a script must know.
+    refused = snapshot.delivery is not None and bool(snapshot.delivery.refused)
+    return 1 if refused else 0

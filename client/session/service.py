@@ -156,6 +156,8 @@ class StatusSnapshot:
     pending: list[PendingChange] = field(default_factory=list)
     refused: list[RefusedChange] = field(default_factory=list)
     token_expires_at: float | None = None
+    delivery: FlushResult | None = None
+    """What the delivery attempt that came with this snapshot did (set_status), if any."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -448,8 +450,8 @@ class ShiftService:
                 raise NotClockedInError()
             shift, changes = record.shift.request(target, reason, self._clock())
             shift_file.save(replace(record, shift=shift).queued(changes))
-        self.flush_pending()
-        return self.status()
+        delivery = self.flush_pending()
+        return replace(self.status(), delivery=delivery)
 
     def cancel_next(self) -> StatusSnapshot:
         shift_file = self._shift_file()
@@ -457,6 +459,11 @@ class ShiftService:
             record = shift_file.load()
             shift_file.save(replace(record, shift=record.shift.cancel_next()))
         return self.status()
+
+    def deliver(self) -> StatusSnapshot:
+        """Deliver what is queued, then the snapshot (with what the delivery did)."""
+        delivery = self.flush_pending()
+        return replace(self.status(), delivery=delivery)
 
     def flush_pending(self) -> FlushResult:
         """Deliver queued status changes, oldest first, each once (its client_event_id makes a
