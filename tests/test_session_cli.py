@@ -179,6 +179,7 @@ def test_a_shift_from_the_command_line(gateway: Gateway, home: Path, tmp_path: P
     assert homeagent(home, "status", "after_call_work").returncode == 0
     ended = homeagent(home, "status", "ready")
     assert "Status: break (lunch)" in ended.stdout
+    assert "状态：休息（lunch）" in homeagent(home, "status", lang="zh_CN.UTF-8").stdout
     no_reason = homeagent(home, "--lang", "zh", "status", "not_ready")
     assert no_reason.returncode == 1
     assert "需要原因" in no_reason.stderr
@@ -250,6 +251,9 @@ def test_changes_made_offline_survive_sigkill_and_arrive_once_in_order(
         assert run.returncode == 0, run.stderr
     assert "Pending: 3 status change(s) saved on this PC" in run.stdout
     assert "Cannot reach the company gateway" in run.stdout
+    queued = json.loads(homeagent(home, "status", "--json").stdout)
+    assert [p["status"] for p in queued["pending"]] == ["busy", "after_call_work", "break"]
+    assert queued["delivery"]["problem"]["code"] == "unreachable"
     # the gateway hangs: the client is killed while delivering its fourth change
     with silent_gateway(port) as connected:
         child = subprocess.Popen(

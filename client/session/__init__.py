@@ -10,5 +10,7 @@ worker) and raises `errors.SessionError` (`.hint(lang)` is the sentence to show)
     flush_pending() -> FlushResult                        status() -> StatusSnapshot (no network)
     heartbeat() (renews the token when due)               activity(limit) -> recent decisions
 
-`status_model` is the pure state machine (with the next status and timers) behind set_status.
+Call heartbeat() about once a minute during a shift: it keeps the token fresh for the forwarder
+and learns when the gateway ended the shift. `status_model` is the pure state machine (with the
+next status and timers) behind set_status.
 """

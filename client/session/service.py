@@ -139,6 +139,17 @@ class FlushResult:
     problem: SessionError | None = None
     """Why delivery stopped early (unreachable, clocks apart…); None when the queue emptied."""
 
+    def to_json(self) -> dict[str, Any]:
+        problem = self.problem
+        return {
+            "delivered": self.delivered,
+            "refused": [_refused_json(r) for r in self.refused],
+            "remaining": self.remaining,
+            "problem": None
+            if problem is None
+            else {"code": problem.code, "zh": problem.hint.zh, "en": problem.hint.en},
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class StatusSnapshot:
@@ -172,12 +183,15 @@ class StatusSnapshot:
             if self.next is None
             else {"status": self.next.status.value, "reason": self.next.reason},
             "pending": [{**p.to_json(), "at": _iso(p.at)} for p in self.pending],
-            "refused": [
-                {**r.change.to_json(), "at": _iso(r.change.at), "hint": r.hint.en}
-                for r in self.refused
-            ],
+            "refused": [_refused_json(r) for r in self.refused],
             "token_expires_at": _iso(self.token_expires_at),
+            "delivery": None if self.delivery is None else self.delivery.to_json(),
         }
+
+
+def _refused_json(refused: RefusedChange) -> dict[str, Any]:
+    hint = {"zh": refused.hint.zh, "en": refused.hint.en}
+    return {**refused.change.to_json(), "at": _iso(refused.change.at), "hint": hint}
 
 
 def _iso(at: float | None) -> str | None:
