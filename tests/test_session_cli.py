@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -256,14 +257,21 @@ def test_changes_made_offline_survive_sigkill_and_arrive_once_in_order(
     assert queued["delivery"]["problem"]["code"] == "unreachable"
     # the gateway hangs: the client is killed while delivering its fourth change
     with silent_gateway(port) as connected:
-        child = subprocess.Popen(
-            [str(HOMEAGENT), "status", "ready"],
-            env=client_env(home),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        err = tmp_path / "child-stderr"
+        with err.open("wb") as err_file:
+            child = subprocess.Popen(
+                [str(HOMEAGENT), "status", "ready"],
+                env=client_env(home),
+                stdout=subprocess.DEVNULL,
+                stderr=err_file,
+            )
         try:
             assert connected.wait(30), "the client never tried to deliver"
+            # it tells the agent it is waiting, rather than hanging silently
+            deadline = time.monotonic() + 30
+            while b"Waiting for the gateway" not in err.read_bytes():
+                assert time.monotonic() < deadline, err.read_text()
+                time.sleep(0.05)
         finally:
             child.send_signal(signal.SIGKILL)
             child.wait(10)

@@ -13,7 +13,7 @@ from ..lang import detect_lang
 from ..session.service import ShiftService
 from ..session.status_model import clock
 from .common import CommandError
-from .shift_output import ask_yes, describe, local_time, plain_errors, say
+from .shift_output import ask_yes, describe, local_time, plain_errors, say, waiting
 
 
 def register(commands: Any) -> None:
@@ -41,7 +41,8 @@ def clock_in_command(args: argparse.Namespace) -> int:
     lang = detect_lang(args.lang)
     service = ShiftService(lang=lang)
     with plain_errors(lang):
-        settings = service.settings()
+        with waiting(lang):
+            settings = service.settings()
         notice = settings.notice
         if not args.accept_notice:
             title = say(
@@ -58,7 +59,8 @@ def clock_in_command(args: argparse.Namespace) -> int:
                         "Not clocked in: the notice must be accepted to start a shift.",
                     )
                 )
-        service.clock_in(notice.version)
+        with waiting(lang):
+            service.clock_in(notice.version)
         snapshot = service.status()
     if args.json:
         document = {
@@ -85,7 +87,7 @@ def clock_in_command(args: argparse.Namespace) -> int:
 def clock_out_command(args: argparse.Namespace) -> int:
     lang = detect_lang(args.lang)
     service = ShiftService(lang=lang)
-    with plain_errors(lang):
+    with plain_errors(lang), waiting(lang):
         before = service.status()
         outcome = service.clock_out()
     if args.json:

@@ -12,7 +12,7 @@ from typing import Any
 from ..lang import detect_lang
 from ..session.service import ShiftService
 from .common import CommandError
-from .shift_output import ask_yes, plain_errors, say
+from .shift_output import ask_yes, plain_errors, say, waiting
 
 
 def register(commands: Any) -> None:
@@ -62,7 +62,8 @@ def enrol_command(args: argparse.Namespace) -> int:
                     )
                 ) from None
         elif expected is None:
-            ca_pem, fingerprint = service.offered_ca(args.gateway)
+            with waiting(lang):
+                ca_pem, fingerprint = service.offered_ca(args.gateway)
             print(
                 say(
                     lang,
@@ -84,9 +85,10 @@ def enrol_command(args: argparse.Namespace) -> int:
                     )
                 )
             expected = fingerprint
-        outcome = service.enrol(
-            args.code, args.gateway, ca_pem=ca_pem, expected_fingerprint=expected
-        )
+        with waiting(lang):
+            outcome = service.enrol(
+                args.code, args.gateway, ca_pem=ca_pem, expected_fingerprint=expected
+            )
     if args.json:
         document = {
             "agent": outcome.agent,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
@@ -30,6 +31,32 @@ def plain_errors(lang: Lang) -> Iterator[None]:
         raise CommandError(err.hint(lang)) from None
     except StatusRefusedError as err:
         raise CommandError(err.hint(lang)) from None
+
+
+WAIT_SECONDS = 1.0
+"""A call to the gateway that takes longer than this says that it is waiting."""
+
+
+@contextmanager
+def waiting(lang: Lang, stream: TextIO | None = None) -> Iterator[None]:
+    """One line on stderr if the block is still running after a second (a slow or hung
+    gateway waits up to the timeout): the agent sees the command is not stuck."""
+    out = stream or sys.stderr
+
+    def say_waiting() -> None:
+        print(
+            say(lang, "正在等待网关应答…", "Waiting for the gateway to answer…"),
+            file=out,
+            flush=True,
+        )
+
+    timer = threading.Timer(WAIT_SECONDS, say_waiting)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def local_time(at: float) -> str:

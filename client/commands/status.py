@@ -13,7 +13,7 @@ from ..checks.result import Hint
 from ..lang import detect_lang
 from ..session.errors import SessionError
 from ..session.service import ShiftService
-from .shift_output import describe, plain_errors
+from .shift_output import describe, plain_errors, waiting
 
 STATES = ("ready", "not_ready", "busy", "after_call_work", "break")
 
@@ -43,7 +43,7 @@ def register(commands: Any) -> None:
 def status_command(args: argparse.Namespace) -> int:
     lang = detect_lang(args.lang)
     service = ShiftService(lang=lang)
-    with plain_errors(lang):
+    with plain_errors(lang), waiting(lang):
         if args.reason is not None and args.state is None:
             raise SessionError(
                 Hint(zh="--reason 需要与状态一起使用", en="--reason goes with a STATE")
