@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from homeagent.client.session.control_client import ControlClient
+from homeagent.client.session.control_client import ControlClient, pinned_context
 from homeagent.client.session.device_key import load_device_key
 from homeagent.client.session.errors import (
     ApiRefusedError,
@@ -338,3 +338,16 @@ def test_two_programs_changing_status_at_once_lose_nothing(home: Path, tmp_path:
         assert [r for r in reasons if r and r.startswith(name)] == [
             f"{name}-{i}" for i in range(CHANGES_EACH)
         ]
+
+
+def test_only_the_pinned_ca_is_trusted(gateway: Gateway, home: Path) -> None:
+    from .control_fixtures import make_ca
+
+    service = enrolled_service(gateway, home)
+    other_ca, _ = make_ca()
+    (home / "gateway-ca.pem").write_bytes(other_ca)  # as if another CA had been pinned
+    with pytest.raises(GatewayUnreachableError) as refused:
+        service.settings()
+    assert refused.value.detail == "the gateway's certificate is not the enrolled one"
+    # nothing from the system's store sits beside it
+    assert len(pinned_context(home / "gateway-ca.pem").get_ca_certs()) == 1
