@@ -265,7 +265,8 @@ def test_an_unreachable_gateway_keeps_changes_pending(home: Path, tmp_path: Path
     result = service.flush_pending()
     assert isinstance(result.problem, GatewayUnreachableError)
     assert result.remaining == 1
-    assert "kept on this PC" in result.problem.hint("en")
+    assert "check your internet connection" in result.problem.hint("en")
+    assert "请检查网络连接" in result.problem.hint("zh")
 
 
 def test_heartbeat_and_activity(gateway: Gateway, home: Path) -> None:

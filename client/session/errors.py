@@ -24,10 +24,9 @@ class GatewayUnreachableError(SessionError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             Hint(
-                zh=f"无法连接公司网关（{detail}）：请检查网络连接；状态更改会先保存在本机，"
-                "恢复连接后自动发送",
+                zh=f"无法连接公司网关（{detail}）：请检查网络连接后重试",
                 en=f"Cannot reach the company gateway ({detail}): check your internet "
-                "connection; status changes are kept on this PC and sent once it is back",
+                "connection, then try again",
             ),
             code="unreachable",
         )
