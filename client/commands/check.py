@@ -20,8 +20,9 @@ from ..checks.hints import listed, number
 from ..checks.registry import CHECK_NAMES, run_checks
 from ..checks.result import CheckResult, Hint, Status, judge
 from ..lang import Lang, detect_lang
+from ..session.answers import PostureVerdict
 from ..session.errors import SessionError
-from ..session.service import PostureVerdict, ShiftService
+from ..session.service import ShiftService
 from ..state import Enrolment, load_enrolment
 from .common import CommandError
 

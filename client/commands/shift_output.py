@@ -12,8 +12,8 @@ from typing import TextIO
 
 from ..checks.result import Hint
 from ..lang import Lang
+from ..session.answers import StatusSnapshot
 from ..session.errors import SessionError
-from ..session.service import StatusSnapshot
 from ..session.status_model import STATUS_NAMES, StatusRefusedError, clock
 from .common import CommandError
 

@@ -5,19 +5,15 @@ calls it from thread workers. Every failure is a SessionError carrying a bilingu
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..checks.result import CheckResult, Hint
@@ -29,26 +25,21 @@ from ..state import (
     client_home,
     load_enrolment,
     load_session,
-    save_enrolment,
     save_session,
-    write_private,
 )
-from .control_client import (
-    TIMEOUT_S,
-    ControlClient,
-    pinned_context_from_pem,
-    refusal_from,
-    transport_problem,
+from .answers import (
+    ClockOutOutcome,
+    EnrolOutcome,
+    FlushResult,
+    Notice,
+    PostureVerdict,
+    Settings,
+    StatusSnapshot,
+    unix_time,
 )
-from .device_key import (
-    DeviceKeyError,
-    fingerprint,
-    load_device_key,
-    new_device_key,
-    private_bytes,
-    public_bytes,
-    save_device_key,
-)
+from .control_client import TIMEOUT_S, ControlClient
+from .device_key import DeviceKeyError, fingerprint, load_device_key, private_bytes
+from .enrolment import enrol_device
 from .errors import (
     ApiRefusedError,
     GatewayUnreachableError,
@@ -56,152 +47,21 @@ from .errors import (
     NotEnrolledError,
     SessionError,
 )
-from .first_contact import ca_fingerprint, offered_ca, parse_gateway_url, same_fingerprint
+from .first_contact import ca_fingerprint, offered_ca, parse_gateway_url
 from .shift_file import PendingChange, RefusedChange, ShiftFile, ShiftRecord
 from .signing import sign_report
-from .status_model import AgentStatus, Change, NextStatus, Shift, parse_status
+from .status_model import AgentStatus, Change, Shift, parse_status
 
-CA_FILE = "gateway-ca.pem"
 RENEW_MARGIN_S = 300.0
 """Renew the session token when it has less than this left (it lives 15 minutes by default)."""
 MAX_FLUSH_PER_CALL = 1000
 """A bound on one delivery round; a queue longer than this is the rest of a very long outage."""
 
-# Answers after which a queued change can never be delivered as it is: recorded as refused.
-# Others (401 clocks/device, 5xx) are the gateway's or the PC's problem to fix; the change waits.
 SHIFT_ENDED = frozenset({"posture_expired", "not_clocked_in"})
 """Refusals of renewal and heartbeat that mean the gateway ended the shift."""
+# Answers after which a queued change can never be delivered as it is: recorded as refused.
+# Others (401 clocks/device, 5xx) are the gateway's or the PC's problem to fix; the change waits.
 FINAL_REFUSALS = frozenset({400, 403, 404, 409, 422})
-
-
-@dataclass(frozen=True, slots=True)
-class EnrolOutcome:
-    agent: str
-    role: str
-    device: str
-    """This device's fingerprint as the gateway records it."""
-    ca_fingerprint: str
-    control_url: str
-    proxy: str
-    key_file: Path
-    ca_file: Path
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    version: str
-    zh: str
-    en: str
-
-    def __call__(self, lang: Lang) -> str:
-        return self.zh if lang == "zh" else self.en
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """`GET /v1/settings`: what the client needs to run the checks and clock in."""
-
-    agent: str
-    role: str
-    posture: dict[str, dict[str, Any]]
-    """Per check its level and thresholds (what `run_checks` takes)."""
-    recheck_interval: float
-    max_age: float
-    notice: Notice
-    proxy: str
-    token_ttl: float
-
-
-@dataclass(frozen=True, slots=True)
-class PostureVerdict:
-    """The gateway's judgement of a posture report (it, not the client, decides)."""
-
-    passed: bool
-    failing: list[str]
-    warnings: list[str]
-    checks: list[dict[str, Any]]
-    expires_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClockOutOutcome:
-    ended_at: str | None
-    """None when the gateway had already ended the session (e.g. posture expired)."""
-    undelivered: int
-    """Status changes still queued: they stay queued and are delivered later."""
-
-
-@dataclass(frozen=True, slots=True)
-class FlushResult:
-    delivered: int
-    refused: list[RefusedChange]
-    remaining: int
-    problem: SessionError | None = None
-    """Why delivery stopped early (unreachable, clocks apart…); None when the queue emptied."""
-
-    def to_json(self) -> dict[str, Any]:
-        problem = self.problem
-        return {
-            "delivered": self.delivered,
-            "refused": [_refused_json(r) for r in self.refused],
-            "remaining": self.remaining,
-            "problem": None
-            if problem is None
-            else {"code": problem.code, "zh": problem.hint.zh, "en": problem.hint.en},
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class StatusSnapshot:
-    """What a status display shows: the status and its timer, the shift total, the next
-    status, and the changes not yet delivered."""
-
-    clocked_in: bool
-    status: AgentStatus
-    reason: str | None
-    since: float | None
-    seconds_in_status: float
-    shift_start: float | None
-    shift_seconds: float
-    next: NextStatus | None
-    pending: list[PendingChange] = field(default_factory=list)
-    refused: list[RefusedChange] = field(default_factory=list)
-    token_expires_at: float | None = None
-    delivery: FlushResult | None = None
-    """What the delivery attempt that came with this snapshot did (set_status), if any."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "clocked_in": self.clocked_in,
-            "status": self.status.value,
-            "reason": self.reason,
-            "since": _iso(self.since),
-            "seconds_in_status": round(self.seconds_in_status),
-            "shift_start": _iso(self.shift_start),
-            "shift_seconds": round(self.shift_seconds),
-            "next": None
-            if self.next is None
-            else {"status": self.next.status.value, "reason": self.next.reason},
-            "pending": [{**p.to_json(), "at": _iso(p.at)} for p in self.pending],
-            "refused": [_refused_json(r) for r in self.refused],
-            "token_expires_at": _iso(self.token_expires_at),
-            "delivery": None if self.delivery is None else self.delivery.to_json(),
-        }
-
-
-def _refused_json(refused: RefusedChange) -> dict[str, Any]:
-    hint = {"zh": refused.hint.zh, "en": refused.hint.en}
-    return {**refused.change.to_json(), "at": _iso(refused.change.at), "hint": hint}
-
-
-def _iso(at: float | None) -> str | None:
-    if at is None:
-        return None
-    return dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="seconds")
-
-
-def _timestamp(text: str) -> float:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 class ShiftService:
@@ -243,66 +103,15 @@ class ShiftService:
         ca_pem: str | None = None,
         expected_fingerprint: str | None = None,
     ) -> EnrolOutcome:
-        """Make a new device key and register it with a one-time code. The code is sent only
-        over TLS verified against `ca_pem` (the CA file the officer gave, or the one the
-        gateway offered and the agent confirmed); `expected_fingerprint`, when given, must be
-        that CA's. A previous enrolment of this PC is replaced (the gateway revokes the old
-        device)."""
-        host, port = parse_gateway_url(gateway_url)
-        if ca_pem is None:
-            ca_pem, offered_fp = self.offered_ca(gateway_url)
-            if expected_fingerprint is None:
-                raise SessionError(_UNCONFIRMED, code="ca_not_confirmed")
-        else:
-            ca_pem = _certificate_pem(ca_pem)
-            offered_fp = ca_fingerprint(ca_pem)
-        if expected_fingerprint is not None and not same_fingerprint(
-            expected_fingerprint, offered_fp
-        ):
-            raise SessionError(_fingerprint_mismatch(offered_fp), code="ca_fingerprint_mismatch")
-        control_url = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
-        key = new_device_key()
-        body = {"code": code.strip(), "public_key": base64.b64encode(public_bytes(key)).decode()}
-        try:
-            with httpx.Client(
-                base_url=control_url,
-                verify=pinned_context_from_pem(ca_pem),
-                timeout=self._timeout,
-                trust_env=False,
-            ) as http:
-                response = http.post("/v1/enrol", json=body)
-        except httpx.TransportError as err:
-            raise GatewayUnreachableError(transport_problem(err)) from err
-        if response.status_code != 200:
-            raise refusal_from(response)
-        answer = response.json()
-        if not same_fingerprint(ca_fingerprint(answer["ca_pem"]), offered_fp):
-            raise SessionError(_ca_changed(), code="ca_mismatch")
-        ca_path = self.home / CA_FILE
-        write_private(ca_path, ca_pem.encode())
-        key_path = save_device_key(key, self.home)
-        # The old key's shift file cannot be opened with the new key: start afresh.
-        (self.home / "shift.sealed").unlink(missing_ok=True)
-        clear_session(self.home)
-        save_enrolment(
-            Enrolment(
-                agent=answer["agent"],
-                role=answer["role"],
-                control_url=control_url,
-                proxy=answer["proxy"],
-                ca_file=str(ca_path),
-            ),
+        """Make a new device key and register it with a one-time code (see enrolment.py for
+        how the first contact is trusted). A previous enrolment of this PC is replaced."""
+        return enrol_device(
             self.home,
-        )
-        return EnrolOutcome(
-            agent=answer["agent"],
-            role=answer["role"],
-            device=answer["device"],
-            ca_fingerprint=offered_fp,
-            control_url=control_url,
-            proxy=answer["proxy"],
-            key_file=key_path,
-            ca_file=ca_path,
+            code,
+            gateway_url,
+            ca_pem=ca_pem,
+            expected_fingerprint=expected_fingerprint,
+            timeout=self._timeout,
         )
 
     # --- the signed calls ------------------------------------------------------------------
@@ -388,7 +197,7 @@ class ShiftService:
         self.flush_pending()
         with self._client() as api:
             answer = api.call("POST", "/v1/clock-in", {"notice_version": notice_version})
-        session = Session(answer["token"], _timestamp(answer["expires_at"]))
+        session = Session(answer["token"], unix_time(answer["expires_at"]))
         save_session(session, self.home)
         now = self._clock()
         shift_file = self._shift_file()
@@ -405,7 +214,7 @@ class ShiftService:
         the gateway has ended the shift, this PC clocks out too and the refusal says why."""
         with self._client() as api, self._shift_may_have_ended():
             answer = api.call("POST", "/v1/session/renew")
-        session = Session(answer["token"], _timestamp(answer["expires_at"]))
+        session = Session(answer["token"], unix_time(answer["expires_at"]))
         save_session(session, self.home)
         return session
 
@@ -527,7 +336,7 @@ class ShiftService:
             if record.pending:
                 return
             status = AgentStatus(answer["status"])
-            since = _timestamp(answer["since"]) if answer.get("since") else self._clock()
+            since = unix_time(answer["since"]) if answer.get("since") else self._clock()
             shift = record.shift
             if status is AgentStatus.OFFLINE:
                 shift = shift.clock_out(since)
@@ -593,47 +402,9 @@ def _status_body(change: PendingChange) -> dict[str, Any]:
     }
 
 
-def _certificate_pem(text: str) -> str:
-    """The first certificate in a PEM file, or SessionError when there is none."""
-    try:
-        cert = x509.load_pem_x509_certificate(text.encode())
-    except ValueError:
-        raise SessionError(
-            Hint(
-                zh="所给的 CA 文件不是 PEM 格式的证书：请核对安全管理员提供的文件",
-                en="The CA file given is not a PEM certificate: check the file your security "
-                "officer gave you",
-            ),
-            code="invalid_ca_file",
-        ) from None
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
 KEY_LOST = Hint(
     zh="这台电脑的设备密钥丢失或无法读取：请向安全管理员申请新的登记码，然后重新登记"
     "（homeagent enrol 登记码 --gateway 网址）",
     en="This PC's device key is missing or unreadable: ask your security officer for a new "
     "enrolment code and enrol again (`homeagent enrol CODE --gateway URL`)",
 )
-
-_UNCONFIRMED = Hint(
-    zh="首次连接的网关证书尚未确认：请核对指纹后确认，或使用 --ca 文件 / --ca-fingerprint 指纹",
-    en="The gateway's certificate on first contact was not confirmed: compare its fingerprint "
-    "and confirm, or give --ca FILE or --ca-fingerprint HEX",
-)
-
-
-def _fingerprint_mismatch(actual: str) -> Hint:
-    return Hint(
-        zh=f"网关证书指纹与提供的不符（实际 {actual}）：未发送登记码。请勿继续，并告知安全管理员",
-        en=f"The gateway's certificate fingerprint does not match the one given (it is "
-        f"{actual}): the code was not sent. Do not go on; tell your security officer",
-    )
-
-
-def _ca_changed() -> Hint:
-    return Hint(
-        zh="网关在登记应答中给出了另一个 CA：登记未保存。请告知安全管理员",
-        en="The gateway answered with a different CA than the one it is using: nothing was "
-        "saved. Tell your security officer",
-    )
