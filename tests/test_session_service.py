@@ -4,6 +4,7 @@ queue and its idempotent redelivery."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import stat
@@ -27,7 +28,7 @@ from homeagent.client.session.first_contact import ca_fingerprint
 from homeagent.client.session.service import ShiftService
 from homeagent.client.session.signing import authorization_header
 from homeagent.client.session.status_model import AgentStatus, StatusRefusedError
-from homeagent.client.state import load_enrolment
+from homeagent.client.state import load_enrolment, save_enrolment
 from homeagent.proxy.core.device_auth import parse_authorization, verify_request
 
 from .control_fixtures import Gateway
@@ -352,3 +353,22 @@ def test_only_the_pinned_ca_is_trusted(gateway: Gateway, home: Path) -> None:
     assert refused.value.detail == "the gateway's certificate is not the enrolled one"
     # nothing from the system's store sits beside it
     assert len(pinned_context(home / "gateway-ca.pem").get_ca_certs()) == 1
+
+
+def test_enrolling_again_carries_over_changes_not_yet_delivered(
+    gateway: Gateway, home: Path
+) -> None:
+    service = on_shift(gateway, home)
+    enrolment = load_enrolment(home)
+    assert enrolment is not None
+    away = enrolment.control_url.replace(f":{gateway.server.port}", f":{unused_port()}")
+    save_enrolment(dataclasses.replace(enrolment, control_url=away), home)
+    service.set_status("break", "lunch")
+    # enrolling again (a new code) while that change waits: it is not dropped with the old key
+    service.enrol(new_code(gateway), gateway.server.url, ca_pem=gateway.ca_pem.decode())
+    carried = service.status().pending
+    assert [(p.status, p.reason) for p in carried] == [(AgentStatus.BREAK, "lunch")]
+    # the new key takes it to the gateway (re-enrolling revokes the device, not the shift)
+    result = service.flush_pending()
+    assert (result.delivered, result.refused) == (1, [])
+    assert history(gateway)[-1] == ("break", "lunch")

@@ -104,8 +104,10 @@ class ShiftService:
         expected_fingerprint: str | None = None,
     ) -> EnrolOutcome:
         """Make a new device key and register it with a one-time code (see enrolment.py for
-        how the first contact is trusted). A previous enrolment of this PC is replaced."""
-        return enrol_device(
+        how the first contact is trusted). A previous enrolment of this PC is replaced; status
+        changes it still had queued are delivered first, or carried over to the new key."""
+        carried = self._queued_before_enrolling()
+        outcome = enrol_device(
             self.home,
             code,
             gateway_url,
@@ -113,6 +115,23 @@ class ShiftService:
             expected_fingerprint=expected_fingerprint,
             timeout=self._timeout,
         )
+        if carried:
+            shift_file = self._shift_file()
+            with shift_file.locked():
+                shift_file.save(ShiftRecord(pending=carried))
+        return outcome
+
+    def _queued_before_enrolling(self) -> tuple[PendingChange, ...]:
+        """The changes the current enrolment could not deliver (none when there is none)."""
+        if self.enrolment is None:
+            return ()
+        try:
+            self.flush_pending()
+            shift_file = self._shift_file()
+            with shift_file.locked():
+                return shift_file.load().pending
+        except SessionError:  # no key, nothing to carry: the shift file cannot be opened
+            return ()
 
     # --- the signed calls ------------------------------------------------------------------
 
