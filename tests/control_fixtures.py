@@ -119,6 +119,14 @@ class FakeClock:
         self.at += dt.timedelta(**delta)
 
 
+class WallClock(FakeClock):
+    """The real time (plus what the test advanced): for tests where the real client signs
+    with the PC's own clock."""
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + (self.at - T0)
+
+
 class LoopThread:
     """An event loop in a thread, as the gateway's would be, for the server under test."""
 
@@ -240,17 +248,23 @@ def running_gateway(
     *,
     host: str = "127.0.0.1",
     netns: str | None = None,
+    clock: FakeClock | None = None,
+    ca: tuple[bytes, bytes] | None = None,
+    port: int = 0,
+    instance: str = "gw-test",
 ) -> Iterator[Gateway]:
     """The control API on `host` (inside network namespace `netns` when given: then `http`,
-    made in the caller's namespace, cannot reach it)."""
-    clock = FakeClock()
-    ca_cert, ca_key = make_ca()
+    made in the caller's namespace, cannot reach it); the same `ca` and `port` again restart
+    "the same" gateway (a client that pinned its CA reaches it again); a restart on the same
+    database needs another audit `instance` name (each start signs with a new audit key)."""
+    clock = clock or FakeClock()
+    ca_cert, ca_key = ca or make_ca()
     chain, key = control_certificate(ca_cert, ca_key, sorted({"localhost", "127.0.0.1", host}))
     (tmp / "control.pem").write_bytes(chain)
     (tmp / "control-key.pem").write_bytes(key)
     loop = LoopThread(netns)
     with Store.open(db_url, clock=clock) as store:
-        audit = store.audit_writer("gw-test", Ed25519PrivateKey.generate(), now=clock())
+        audit = store.audit_writer(instance, Ed25519PrivateKey.generate(), now=clock())
         policy = PolicySource(load_policy(policy_file), audit)
         ctx = ControlContext(
             store=store,
@@ -262,7 +276,7 @@ def running_gateway(
             clock=clock,
         )
         server = serve_control(
-            create_control_app(ctx), host, 0, tmp / "control.pem", tmp / "control-key.pem"
+            create_control_app(ctx), host, port, tmp / "control.pem", tmp / "control-key.pem"
         )
         loop.run(server.start())
         trust = ssl.create_default_context(cadata=ca_cert.decode())

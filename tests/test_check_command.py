@@ -164,12 +164,13 @@ def test_errors_are_one_plain_line(
     assert out.out == "" and out.err.startswith(message) and out.err.count("\n") == 1
 
 
-def test_an_enrolled_pc_waits_for_the_gateways_limits(
+def test_an_enrolled_pc_without_its_key_is_told_to_enrol_again(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    save_enrolment(Enrolment("A1023", "inbound", "https://gw.test:8443", "gw.test:8080", "ca.pem"))
-    assert main(["check", "--only", "memory"]) == 1
-    assert "arrives with the session module" in capsys.readouterr().err
+    # (checks against the gateway's limits are in test_session_cli.py, with a real gateway)
+    save_enrolment(Enrolment("A1023", "inbound", "https://127.0.0.1:9", "127.0.0.1:8080", "ca.pem"))
+    assert main(["--lang", "en", "check", "--only", "memory"]) == 1
+    assert "device key is missing or unreadable" in capsys.readouterr().err
 
 
 def test_gateway_endpoint_uses_the_enrolled_ca() -> None:

@@ -31,3 +31,11 @@ def test_core_imports_neither_mitmproxy_nor_textual() -> None:
 def test_client_never_imports_proxy() -> None:
     loaded = _modules_after_import("homeagent.client.cli")
     assert not {m for m in loaded if m.startswith("homeagent.proxy")}
+
+
+def test_the_session_service_needs_neither_the_gateway_nor_the_ui() -> None:
+    loaded = _modules_after_import(
+        "homeagent.client.session.service, homeagent.client.commands.status"
+    )
+    assert "homeagent.client.session.service" in loaded
+    assert not {m for m in loaded if m.startswith("homeagent.proxy") or m.startswith("textual")}

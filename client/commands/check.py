@@ -20,6 +20,9 @@ from ..checks.hints import listed, number
 from ..checks.registry import CHECK_NAMES, run_checks
 from ..checks.result import CheckResult, Hint, Status, judge
 from ..lang import Lang, detect_lang
+from ..session.answers import PostureVerdict
+from ..session.errors import SessionError
+from ..session.service import ShiftService
 from ..state import Enrolment, load_enrolment
 from .common import CommandError
 
@@ -52,6 +55,12 @@ def register(commands: Any) -> None:
         metavar="NAME",
         help="the microphone for the noise check (a name or part of one; default: the system's)",
     )
+    parser.add_argument(
+        "--no-send",
+        action="store_true",
+        help="do not send the results to the gateway (by default, on an enrolled PC a full "
+        "run is sent as the signed posture report clock-in needs; --only runs never are)",
+    )
     parser.set_defaults(handler=check_command)
 
 
@@ -61,7 +70,8 @@ def check_command(args: argparse.Namespace) -> int:
     lang = detect_lang(args.lang)
     only = parse_only(args.only, lang)
     enrolment = load_enrolment()
-    thresholds = bundled_thresholds() if enrolment is None else thresholds_for(enrolment)
+    service = None if enrolment is None else ShiftService(lang=lang)
+    thresholds = bundled_thresholds() if service is None else thresholds_for(service, lang)
     gateway = gateway_endpoint(args.gateway, enrolment, lang)
     progress = ProgressLines(sys.stderr, lang)
     ctx = CheckContext(
@@ -71,24 +81,75 @@ def check_command(args: argparse.Namespace) -> int:
         results = run_each(thresholds, ctx, only, progress.start)
     finally:
         progress.close()
-    passed = all(r.status is not Status.FAIL for r in results)
+    passed_here = all(r.status is not Status.FAIL for r in results)
+    passed = passed_here
+    verdict: PostureVerdict | None = None
+    if service is not None and only is None and not args.no_send:
+        verdict = send_report(service, results, lang)
+        if verdict is not None:
+            passed = verdict.passed  # the gateway decides; the table shows the PC's view
     if args.json:
-        document = {"passed": passed, "checks": [r.to_json(lang) for r in results]}
+        document: dict[str, Any] = {
+            "passed": passed,
+            "checks": [r.to_json(lang) for r in results],
+        }
+        if verdict is not None:
+            document["gateway"] = {
+                "passed": verdict.passed,
+                "failing": verdict.failing,
+                "warnings": verdict.warnings,
+                "expires_at": verdict.expires_at,
+            }
         print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         columns = min(100, shutil.get_terminal_size().columns)
-        print(render_table(results, passed, lang, columns))
+        print(render_table(results, passed_here, lang, columns))
+        if verdict is not None:
+            print(verdict_line(verdict, lang))
     return 0 if passed else 1
 
 
-def thresholds_for(enrolment: Enrolment) -> Thresholds:
+def thresholds_for(service: ShiftService, lang: Lang) -> Thresholds:
     """The limits for the enrolled agent's role: the gateway's `GET /v1/settings` `posture`
-    (the policy itself never reaches this PC). The signed request comes with the session
-    module; until it is wired here, checking while enrolled is refused rather than judged
-    under the wrong limits."""
-    raise CommandError(
-        "Checks for an enrolled PC take their limits from the gateway; that arrives with the "
-        "session module. 已登记电脑的检查需要从网关获取标准，该功能随会话模块提供。"
+    (the policy itself never reaches this PC). When the gateway cannot be asked, the checks
+    are not judged under other limits: the command says why and stops."""
+    try:
+        return service.settings().posture
+    except SessionError as err:
+        raise CommandError(err.hint(lang)) from None
+
+
+def send_report(
+    service: ShiftService, results: Sequence[CheckResult], lang: Lang
+) -> PostureVerdict | None:
+    """The gateway's verdict on the signed report; None (said on stderr) when it was not
+    delivered: the table still shows the PC's own view."""
+    try:
+        return service.send_posture(results)
+    except SessionError as err:
+        print(
+            _say(
+                lang,
+                f"检查结果未能发送到网关：{err.hint('zh')}",
+                f"The results could not be sent to the gateway: {err.hint('en')}",
+            ),
+            file=sys.stderr,
+        )
+        return None
+
+
+def verdict_line(verdict: PostureVerdict, lang: Lang) -> str:
+    if verdict.passed:
+        return _say(
+            lang,
+            "已发送到网关：通过，可以打卡上班（homeagent clock-in）。",
+            "Sent to the gateway: passed; you can clock in (`homeagent clock-in`).",
+        )
+    failing = ", ".join(label(name, lang) for name in verdict.failing)
+    return _say(
+        lang,
+        f"已发送到网关：未通过（{failing}）。请按提示处理后重新检查。",
+        f"Sent to the gateway: not passed ({failing}). Do what is said above, then check again.",
     )
 
 

@@ -1,1 +1,16 @@
-"""The agent's standing with the gateway: enrolment, device key, session, status."""
+"""The agent's standing with the gateway: enrolment, device key, session, status.
+
+The TUI's contract is `service.ShiftService(home, lang)`; each call blocks (run it in a thread
+worker) and raises `errors.SessionError` (`.hint(lang)` is the sentence to show):
+
+    enrol(code, url, ca_pem=… | expected_fingerprint=…)   offered_ca(url) -> (pem, fingerprint)
+    settings() -> Settings (posture limits, notice)       send_posture(results) -> PostureVerdict
+    clock_in(notice_version) -> Session                   clock_out() -> ClockOutOutcome
+    set_status(status, reason) -> StatusSnapshot          cancel_next() -> StatusSnapshot
+    flush_pending() -> FlushResult                        status() -> StatusSnapshot (no network)
+    heartbeat() (renews the token when due)               activity(limit) -> recent decisions
+
+Call heartbeat() about once a minute during a shift: it keeps the token fresh for the forwarder
+and learns when the gateway ended the shift. `status_model` is the pure state machine (with the
+next status and timers) behind set_status.
+"""
