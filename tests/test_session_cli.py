@@ -314,6 +314,6 @@ def test_a_change_the_gateway_no_longer_takes_is_reported_and_the_pc_follows(
     assert run.returncode == 1
     assert "The gateway did not take ready at" in run.stdout
     assert "not clocked in on this PC" in run.stdout
-    assert "Not clocked in (offline)." in run.stdout
+    assert "Not clocked in: run `homeagent clock-in`" in run.stdout
     assert ShiftService(home).session is None
     assert history(gateway)[-1] == ("offline", "posture_expired")

@@ -68,7 +68,13 @@ def describe(snapshot: StatusSnapshot, lang: Lang) -> str:
     still waiting to be sent."""
     zh = lang == "zh"
     if not snapshot.clocked_in:
-        lines = [say(lang, "未打卡上班（离线）。", "Not clocked in (offline).")]
+        lines = [
+            say(
+                lang,
+                "尚未打卡上班：运行 homeagent clock-in 开始当班。",
+                "Not clocked in: run `homeagent clock-in` to start your shift.",
+            )
+        ]
     else:
         name = STATUS_NAMES[snapshot.status](lang)
         reason = f"（{snapshot.reason}）" if zh and snapshot.reason else ""
