@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
+from ..checks.checklist import run_each
 from ..checks.context import CheckContext, GatewayEndpoint, Progress
 from ..checks.hints import listed, number
-from ..checks.registry import CHECK_NAMES, run_checks
-from ..checks.result import CheckResult, Hint, Status, judge
+from ..checks.labels import check_label
+from ..checks.registry import CHECK_NAMES
+from ..checks.result import CheckResult, Hint, Status
 from ..lang import Lang, detect_lang
 from ..session.answers import PostureVerdict
 from ..session.errors import SessionError
@@ -210,50 +212,6 @@ def gateway_endpoint(
     return GatewayEndpoint(f"https://{parts.netloc}", Path(enrolment.ca_file))
 
 
-NOT_ENROLLED = Hint(
-    zh="尚未登记到公司网关，已跳过网络检查：请先运行 homeagent enrol 登记码 --gateway 网址",
-    en="Not enrolled with a company gateway, so the network check was skipped: run "
-    "`homeagent enrol CODE --gateway URL` first",
-)
-
-
-def run_each(
-    thresholds: Thresholds,
-    ctx: CheckContext,
-    only: Sequence[str] | None,
-    starting: Callable[[str], None],
-) -> list[CheckResult]:
-    """Each check in checklist order through the registry. Without a gateway the network check
-    is skipped and says why; a check that breaks down does not pass and says so, and the
-    others still run."""
-    wanted = set(CHECK_NAMES if only is None else only)
-    results = []
-    for name in CHECK_NAMES:
-        if name not in wanted:
-            continue
-        limits = dict(thresholds.get(name, {"level": "off"}))
-        if name == "network" and ctx.gateway is None and limits.get("level") != "off":
-            results.append(CheckResult(name, Status.SKIP, limits=limits, hint=NOT_ENROLLED))
-            continue
-        starting(name)
-        try:
-            results.extend(run_checks({name: limits}, ctx, only=[name]))
-        except Exception as err:  # the edge where one check's fault becomes its result
-            results.append(broken_check(name, limits, err))
-    return results
-
-
-def broken_check(name: str, limits: dict[str, Any], err: Exception) -> CheckResult:
-    status = judge(str(limits.get("level", "required")), False)
-    reason = f"{type(err).__name__}: {err}"[:200]
-    hint = Hint(
-        zh=f"此项检查无法完成（{reason}）：请重新运行检查，仍不行请联系技术支持",
-        en=f"This check could not run ({reason}): run the checks again, and call support if "
-        "it stays so",
-    )
-    return CheckResult(name, status, limits=limits, hint=hint)
-
-
 # --- progress on stderr -----------------------------------------------------------------------
 
 PHASES: dict[str, tuple[str, str, str]] = {
@@ -333,15 +291,6 @@ def describe(progress: Progress, lang: Lang) -> str:
 
 # --- the table --------------------------------------------------------------------------------
 
-LABELS: dict[str, tuple[str, str]] = {
-    "cpu": ("处理器", "CPU"),
-    "memory": ("内存", "Memory"),
-    "network": ("网络", "Network"),
-    "noise": ("背景噪声", "Background noise"),
-    "audio_devices": ("耳机", "Headset"),
-    "removable_storage": ("USB 存储设备", "USB storage"),
-    "processes": ("禁止的程序", "Forbidden apps"),
-}
 STATUS_WORDS: dict[Status, tuple[str, str]] = {
     Status.PASS: ("通过", "pass"),
     Status.WARN: ("警告", "warning"),
@@ -351,8 +300,7 @@ STATUS_WORDS: dict[Status, tuple[str, str]] = {
 
 
 def label(check: str, lang: Lang) -> str:
-    zh, en = LABELS.get(check, (check, check))
-    return zh if lang == "zh" else en
+    return check_label(check)(lang)
 
 
 def width(text: str) -> int:
