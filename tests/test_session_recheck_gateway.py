@@ -20,31 +20,14 @@ from homeagent.client.session.status_model import AgentStatus, NextStatus
 from homeagent.client.state import load_enrolment, save_enrolment
 from homeagent.proxy.store.engine import sqlite_url
 
-from .control_fixtures import DEFAULT_POLICY, Gateway, WallClock, running_gateway
-from .session_fixtures import enrolled_service, passing_results
-
-OTHER_CHECKS = ("memory", "network", "noise", "audio_devices", "removable_storage", "processes")
-
-
-def write_policy(path: Path, min_cores: int) -> None:
-    """The default policy with only the cpu check on (the others are slow or depend on this
-    machine), needing `min_cores` logical cores and any load."""
-    off = "".join(f"    {name}: {{level: 'off'}}\n" for name in OTHER_CHECKS)
-    path.write_text(
-        "version: 1\n"
-        f"include: ['{DEFAULT_POLICY}']\n"
-        "posture:\n"
-        "  checks:\n"
-        f"    cpu: {{level: required, min_logical_cores: {min_cores}, max_load_percent: 100}}\n"
-        f"{off}",
-        encoding="utf-8",
-    )
+from .control_fixtures import Gateway, WallClock, running_gateway
+from .session_fixtures import cpu_only_policy, enrolled_service, passing_results
 
 
 @pytest.fixture
 def policy_file(tmp_path: Path) -> Path:
     path = tmp_path / "policy.yaml"
-    write_policy(path, min_cores=1)
+    cpu_only_policy(path, min_cores=1)
     return path
 
 
@@ -64,7 +47,7 @@ def home(tmp_path: Path) -> Path:
 
 
 def require_cores(gateway: Gateway, policy_file: Path, min_cores: int) -> None:
-    write_policy(policy_file, min_cores)
+    cpu_only_policy(policy_file, min_cores)
     gateway.policy.reload()
 
 

@@ -22,11 +22,12 @@ from ..checks.labels import check_label
 from ..checks.registry import CHECK_NAMES
 from ..checks.result import CheckResult, Hint, Status
 from ..lang import Lang, detect_lang
-from ..session.answers import PostureVerdict
+from ..session.answers import PostureFollowUp, PostureVerdict
 from ..session.errors import SessionError
 from ..session.service import ShiftService
 from ..state import Enrolment, load_enrolment
 from .common import CommandError
+from .shift_output import waiting
 
 if TYPE_CHECKING:
     from ..checks.limits import Thresholds
@@ -86,10 +87,12 @@ def check_command(args: argparse.Namespace) -> int:
     passed_here = all(r.status is not Status.FAIL for r in results)
     passed = passed_here
     verdict: PostureVerdict | None = None
+    follow_up: PostureFollowUp | None = None
     if service is not None and only is None and not args.no_send:
         verdict = send_report(service, results, lang)
         if verdict is not None:
             passed = verdict.passed  # the gateway decides; the table shows the PC's view
+        follow_up = follow_on_shift(service, results, verdict, lang)
     if args.json:
         document: dict[str, Any] = {
             "passed": passed,
@@ -102,11 +105,15 @@ def check_command(args: argparse.Namespace) -> int:
                 "warnings": verdict.warnings,
                 "expires_at": verdict.expires_at,
             }
+        if follow_up is not None:
+            document["follow_up"] = follow_up.to_json()
         print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         columns = min(100, shutil.get_terminal_size().columns)
         print(render_table(results, passed_here, lang, columns))
-        if verdict is not None:
+        if follow_up is not None:
+            print(follow_up.message(lang))
+        elif verdict is not None:
             print(verdict_line(verdict, lang))
     return 0 if passed else 1
 
@@ -137,6 +144,29 @@ def send_report(
             ),
             file=sys.stderr,
         )
+        return None
+
+
+def follow_on_shift(
+    service: ShiftService,
+    results: Sequence[CheckResult],
+    verdict: PostureVerdict | None,
+    lang: Lang,
+) -> PostureFollowUp | None:
+    """During a shift a full check is a re-check: what it means for the status is applied as
+    `homeagent recheck` would (the gateway's verdict, or this PC's when it was not delivered).
+    None when not clocked in (a problem applying it is said on stderr)."""
+    try:
+        if service.session is None or not service.status().clocked_in:
+            return None
+        with waiting(lang):
+            if verdict is not None:
+                return service.follow_posture(verdict.failing, verdict.warnings)
+            failing = [r.name for r in results if r.status is Status.FAIL]
+            warned = [r.name for r in results if r.status is Status.WARN]
+            return service.follow_posture(failing, warned, judged_here=True)
+    except SessionError as err:
+        print(err.hint(lang), file=sys.stderr)
         return None
 
 
