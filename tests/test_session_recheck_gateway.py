@@ -151,6 +151,7 @@ def test_a_report_that_cannot_be_sent_is_judged_here_and_the_change_waits(
     assert isinstance(outcome.problem, GatewayUnreachableError)
     assert outcome.verdict is None and outcome.follow_up is not None
     assert outcome.follow_up.judged_here
+    assert "this PC judged them" in outcome.message.en and "由本机判断" in outcome.message.zh
     assert outcome.follow_up.consequence.effect is Effect.NOT_READY_NOW
     assert [(p.status, p.reason) for p in outcome.follow_up.snapshot.pending] == [
         (AgentStatus.NOT_READY, "posture.cpu")

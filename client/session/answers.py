@@ -143,7 +143,14 @@ class PostureFollowUp:
 
     @property
     def message(self) -> Hint:
-        return self.consequence.message(self.snapshot.status)
+        said = self.consequence.message(self.snapshot.status)
+        if not self.judged_here:
+            return said
+        return Hint(
+            zh=said.zh + "（结果未能发送到网关，由本机判断；状态更改已保存，网关恢复连接后发送）",
+            en=said.en + " (the results could not reach the gateway, so this PC judged them; a "
+            "status change is kept and sent once the gateway answers)",
+        )
 
     def to_json(self) -> dict[str, Any]:
         said = self.message
