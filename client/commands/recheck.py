@@ -34,6 +34,8 @@ POLL_S = 1.0
 within this)."""
 HEARTBEAT_S = 60.0
 """How often it tells the gateway the client is there (and learns if the shift was ended)."""
+REFUSED_PAUSE_S = 60.0
+"""After the gateway refused a re-check (not merely unreachable), wait this long to try again."""
 MAX_HOURS = 16.0
 """The longest --wait runs unless told otherwise: a shift and then some."""
 
@@ -123,7 +125,7 @@ def wait_loop(service: ShiftService, args: argparse.Namespace, lang: Lang) -> in
     clock = time.monotonic
     deadline = clock() + max(0.0, args.max_hours) * 3600
     passes = int(max(0.0, args.max_hours) * 3600 / POLL_S) + 1
-    last_beat = clock()
+    last_beat = not_before = clock()
     said_next: float | None = None
     ended = say(lang, "已下班打卡，复检已停止。", "Clocked out: re-checks have stopped.")
     try:
@@ -136,13 +138,16 @@ def wait_loop(service: ShiftService, args: argparse.Namespace, lang: Lang) -> in
             due = service.next_recheck_at()
             if due is None:
                 break  # clocked out on this PC (or the gateway ended the shift)
-            if due <= time.time():
+            if due <= time.time() and clock() >= not_before:
                 try:
                     outcome = run_once(service, args.input_device, lang)
                 except SessionError as err:
                     print(err.hint(lang), file=sys.stderr, flush=True)
                     if _shift_ended(err):
                         break
+                    # refused (not unreachable: that is an outcome): the schedule has not
+                    # moved, so hold off rather than ask again every second
+                    not_before = clock() + REFUSED_PAUSE_S
                 else:
                     show(outcome, lang, as_json=args.json)
                     said_next = outcome.next_at
@@ -159,6 +164,8 @@ def wait_loop(service: ShiftService, args: argparse.Namespace, lang: Lang) -> in
                     flush=True,
                 )
             stop.wait(POLL_S)
+        else:
+            ended = say(lang, "复检已停止。", "Re-checks have stopped.")
     finally:
         restore()
     print(ended, file=sys.stderr, flush=True)
