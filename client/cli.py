@@ -12,7 +12,7 @@ from importlib.metadata import version
 from .commands.common import CommandError
 
 # Each module registers its subcommands; the order is the order of `--help`.
-COMMAND_MODULES: tuple[str, ...] = ("enrol", "check", "clock", "status", "forward")
+COMMAND_MODULES: tuple[str, ...] = ("enrol", "check", "clock", "status", "recheck", "forward")
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -12,7 +12,14 @@ from homeagent.client.checks.result import CheckResult, Status
 from homeagent.client.session.service import ShiftService
 from homeagent.proxy.store.engine import sqlite_url
 
-from .control_fixtures import PASSING, Gateway, WallClock, make_ca, running_gateway
+from .control_fixtures import (
+    DEFAULT_POLICY,
+    PASSING,
+    Gateway,
+    WallClock,
+    make_ca,
+    running_gateway,
+)
 
 
 @contextmanager
@@ -65,6 +72,24 @@ def on_shift(gateway: Gateway, home: Path, agent: str = "A1023") -> ShiftService
     assert service.send_posture(passing_results()).passed
     service.clock_in(gateway.notice_version)
     return service
+
+
+OTHER_THAN_CPU = ("memory", "network", "noise", "audio_devices", "removable_storage", "processes")
+
+
+def cpu_only_policy(path: Path, min_cores: int) -> None:
+    """Write the default policy with only the cpu check on (the others are slow or depend on
+    this machine), needing `min_cores` logical cores and any load: 512 fails here."""
+    off = "".join(f"    {name}: {{level: 'off'}}\n" for name in OTHER_THAN_CPU)
+    path.write_text(
+        "version: 1\n"
+        f"include: ['{DEFAULT_POLICY}']\n"
+        "posture:\n"
+        "  checks:\n"
+        f"    cpu: {{level: required, min_logical_cores: {min_cores}, max_load_percent: 100}}\n"
+        f"{off}",
+        encoding="utf-8",
+    )
 
 
 __all__ = ["make_ca"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from homeagent.client.checks.checklist import run_each
 from homeagent.client.checks.context import GatewayEndpoint, Progress
 from homeagent.client.checks.result import CheckResult, Hint, Status
 from homeagent.client.cli import main
@@ -22,7 +23,6 @@ from homeagent.client.commands.check import (
     ProgressLines,
     gateway_endpoint,
     render_table,
-    run_each,
     width,
     wrapped,
 )

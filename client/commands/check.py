@@ -15,16 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
+from ..checks.checklist import run_each
 from ..checks.context import CheckContext, GatewayEndpoint, Progress
 from ..checks.hints import listed, number
-from ..checks.registry import CHECK_NAMES, run_checks
-from ..checks.result import CheckResult, Hint, Status, judge
+from ..checks.labels import check_label
+from ..checks.registry import CHECK_NAMES
+from ..checks.result import CheckResult, Hint, Status
 from ..lang import Lang, detect_lang
-from ..session.answers import PostureVerdict
+from ..session.answers import PostureFollowUp, PostureVerdict
 from ..session.errors import SessionError
 from ..session.service import ShiftService
 from ..state import Enrolment, load_enrolment
 from .common import CommandError
+from .shift_output import waiting
 
 if TYPE_CHECKING:
     from ..checks.limits import Thresholds
@@ -84,10 +87,12 @@ def check_command(args: argparse.Namespace) -> int:
     passed_here = all(r.status is not Status.FAIL for r in results)
     passed = passed_here
     verdict: PostureVerdict | None = None
+    follow_up: PostureFollowUp | None = None
     if service is not None and only is None and not args.no_send:
         verdict = send_report(service, results, lang)
         if verdict is not None:
             passed = verdict.passed  # the gateway decides; the table shows the PC's view
+        follow_up = follow_on_shift(service, results, verdict, lang)
     if args.json:
         document: dict[str, Any] = {
             "passed": passed,
@@ -100,11 +105,15 @@ def check_command(args: argparse.Namespace) -> int:
                 "warnings": verdict.warnings,
                 "expires_at": verdict.expires_at,
             }
+        if follow_up is not None:
+            document["follow_up"] = follow_up.to_json()
         print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         columns = min(100, shutil.get_terminal_size().columns)
         print(render_table(results, passed_here, lang, columns))
-        if verdict is not None:
+        if follow_up is not None:
+            print(follow_up.message(lang))
+        elif verdict is not None:
             print(verdict_line(verdict, lang))
     return 0 if passed else 1
 
@@ -135,6 +144,29 @@ def send_report(
             ),
             file=sys.stderr,
         )
+        return None
+
+
+def follow_on_shift(
+    service: ShiftService,
+    results: Sequence[CheckResult],
+    verdict: PostureVerdict | None,
+    lang: Lang,
+) -> PostureFollowUp | None:
+    """During a shift a full check is a re-check: what it means for the status is applied as
+    `homeagent recheck` would (the gateway's verdict, or this PC's when it was not delivered).
+    None when not clocked in (a problem applying it is said on stderr)."""
+    try:
+        if service.session is None or not service.status().clocked_in:
+            return None
+        with waiting(lang):
+            if verdict is not None:
+                return service.follow_posture(verdict.failing, verdict.warnings)
+            failing = [r.name for r in results if r.status is Status.FAIL]
+            warned = [r.name for r in results if r.status is Status.WARN]
+            return service.follow_posture(failing, warned, judged_here=True)
+    except SessionError as err:
+        print(err.hint(lang), file=sys.stderr)
         return None
 
 
@@ -208,50 +240,6 @@ def gateway_endpoint(
             )
         )
     return GatewayEndpoint(f"https://{parts.netloc}", Path(enrolment.ca_file))
-
-
-NOT_ENROLLED = Hint(
-    zh="尚未登记到公司网关，已跳过网络检查：请先运行 homeagent enrol 登记码 --gateway 网址",
-    en="Not enrolled with a company gateway, so the network check was skipped: run "
-    "`homeagent enrol CODE --gateway URL` first",
-)
-
-
-def run_each(
-    thresholds: Thresholds,
-    ctx: CheckContext,
-    only: Sequence[str] | None,
-    starting: Callable[[str], None],
-) -> list[CheckResult]:
-    """Each check in checklist order through the registry. Without a gateway the network check
-    is skipped and says why; a check that breaks down does not pass and says so, and the
-    others still run."""
-    wanted = set(CHECK_NAMES if only is None else only)
-    results = []
-    for name in CHECK_NAMES:
-        if name not in wanted:
-            continue
-        limits = dict(thresholds.get(name, {"level": "off"}))
-        if name == "network" and ctx.gateway is None and limits.get("level") != "off":
-            results.append(CheckResult(name, Status.SKIP, limits=limits, hint=NOT_ENROLLED))
-            continue
-        starting(name)
-        try:
-            results.extend(run_checks({name: limits}, ctx, only=[name]))
-        except Exception as err:  # the edge where one check's fault becomes its result
-            results.append(broken_check(name, limits, err))
-    return results
-
-
-def broken_check(name: str, limits: dict[str, Any], err: Exception) -> CheckResult:
-    status = judge(str(limits.get("level", "required")), False)
-    reason = f"{type(err).__name__}: {err}"[:200]
-    hint = Hint(
-        zh=f"此项检查无法完成（{reason}）：请重新运行检查，仍不行请联系技术支持",
-        en=f"This check could not run ({reason}): run the checks again, and call support if "
-        "it stays so",
-    )
-    return CheckResult(name, status, limits=limits, hint=hint)
 
 
 # --- progress on stderr -----------------------------------------------------------------------
@@ -333,15 +321,6 @@ def describe(progress: Progress, lang: Lang) -> str:
 
 # --- the table --------------------------------------------------------------------------------
 
-LABELS: dict[str, tuple[str, str]] = {
-    "cpu": ("处理器", "CPU"),
-    "memory": ("内存", "Memory"),
-    "network": ("网络", "Network"),
-    "noise": ("背景噪声", "Background noise"),
-    "audio_devices": ("耳机", "Headset"),
-    "removable_storage": ("USB 存储设备", "USB storage"),
-    "processes": ("禁止的程序", "Forbidden apps"),
-}
 STATUS_WORDS: dict[Status, tuple[str, str]] = {
     Status.PASS: ("通过", "pass"),
     Status.WARN: ("警告", "warning"),
@@ -351,8 +330,7 @@ STATUS_WORDS: dict[Status, tuple[str, str]] = {
 
 
 def label(check: str, lang: Lang) -> str:
-    zh, en = LABELS.get(check, (check, check))
-    return zh if lang == "zh" else en
+    return check_label(check)(lang)
 
 
 def width(text: str) -> int:

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..checks.result import CheckResult, Hint
 from ..lang import Lang
 from .errors import SessionError
+from .recheck import Consequence
 from .shift_file import PendingChange, RefusedChange
 from .status_model import AgentStatus, NextStatus
 
@@ -126,6 +128,83 @@ class StatusSnapshot:
             "refused": [_refused_json(r) for r in self.refused],
             "token_expires_at": iso_time(self.token_expires_at),
             "delivery": None if self.delivery is None else self.delivery.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PostureFollowUp:
+    """What a posture report's results did to the agent's status (see recheck.py)."""
+
+    consequence: Consequence
+    snapshot: StatusSnapshot
+    """The status after it, with what the delivery of the change did (if one was made)."""
+    judged_here: bool
+    """True when the report did not reach the gateway and this PC judged the results."""
+
+    @property
+    def message(self) -> Hint:
+        said = self.consequence.message(self.snapshot.status)
+        if not self.judged_here:
+            return said
+        return Hint(
+            zh=said.zh + "（结果未能发送到网关，由本机判断；状态更改已保存，网关恢复连接后发送）",
+            en=said.en + " (the results could not reach the gateway, so this PC judged them; a "
+            "status change is kept and sent once the gateway answers)",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        said = self.message
+        return {
+            **self.consequence.to_json(),
+            "judged_here": self.judged_here,
+            "message": {"zh": said.zh, "en": said.en},
+            "status": self.snapshot.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckOutcome:
+    """One re-check during a shift: the results, the gateway's verdict, what it did to the
+    status, and when the next is due. With `problem` set (the gateway could not be reached
+    before the checks ran) nothing ran and nothing changed."""
+
+    results: list[CheckResult]
+    verdict: PostureVerdict | None
+    """None when the report did not reach the gateway."""
+    follow_up: PostureFollowUp | None
+    next_at: float | None
+    problem: SessionError | None = None
+    """Why the report could not be sent, or why nothing ran; None when it was delivered."""
+
+    @property
+    def message(self) -> Hint:
+        if self.follow_up is not None:
+            return self.follow_up.message
+        assert self.problem is not None
+        return Hint(
+            zh=f"未能复检：{self.problem.hint.zh}。稍后将自动重试。",
+            en=f"The re-check could not run: {self.problem.hint.en}. It will be tried again "
+            "shortly.",
+        )
+
+    def to_json(self, lang: Lang = "en") -> dict[str, Any]:
+        verdict, problem, said = self.verdict, self.problem, self.message
+        return {
+            "checks": [r.to_json(lang) for r in self.results],
+            "gateway": None
+            if verdict is None
+            else {
+                "passed": verdict.passed,
+                "failing": verdict.failing,
+                "warnings": verdict.warnings,
+                "expires_at": verdict.expires_at,
+            },
+            "follow_up": None if self.follow_up is None else self.follow_up.to_json(),
+            "message": {"zh": said.zh, "en": said.en},
+            "next_recheck_at": iso_time(self.next_at),
+            "problem": None
+            if problem is None
+            else {"code": problem.code, "zh": problem.hint.zh, "en": problem.hint.en},
         }
 
 

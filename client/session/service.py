@@ -16,7 +16,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..checks.result import CheckResult, Hint
+from ..checks.checklist import run_each
+from ..checks.context import CheckContext, GatewayEndpoint, Progress, ProgressCallback
+from ..checks.result import CheckResult, Hint, Status
 from ..lang import Lang
 from ..state import (
     Enrolment,
@@ -26,13 +28,16 @@ from ..state import (
     load_enrolment,
     load_session,
     save_session,
+    write_private,
 )
 from .answers import (
     ClockOutOutcome,
     EnrolOutcome,
     FlushResult,
     Notice,
+    PostureFollowUp,
     PostureVerdict,
+    RecheckOutcome,
     Settings,
     StatusSnapshot,
     unix_time,
@@ -48,6 +53,7 @@ from .errors import (
     SessionError,
 )
 from .first_contact import ca_fingerprint, offered_ca, parse_gateway_url
+from .recheck import RecheckState, decide, next_due
 from .shift_file import PendingChange, RefusedChange, ShiftFile, ShiftRecord
 from .signing import sign_report
 from .status_model import AgentStatus, Change, Shift, parse_status
@@ -62,6 +68,8 @@ SHIFT_ENDED = frozenset({"posture_expired", "not_clocked_in"})
 # Answers after which a queued change can never be delivered as it is: recorded as refused.
 # Others (401 clocks/device, 5xx) are the gateway's or the PC's problem to fix; the change waits.
 FINAL_REFUSALS = frozenset({400, 403, 404, 409, 422})
+RECHECK_FILE = "recheck.json"
+"""When the gateway last took a report from this PC and its schedule (recheck.RecheckState)."""
 
 
 class ShiftService:
@@ -174,7 +182,7 @@ class ShiftService:
         with self._client() as api:
             answer = api.call("GET", "/v1/settings")
         notice = answer["notice"]
-        return Settings(
+        settings = Settings(
             agent=answer["agent"],
             role=answer["role"],
             posture=answer["posture"],
@@ -184,6 +192,10 @@ class ShiftService:
             proxy=answer["proxy"],
             token_ttl=float(answer["token_ttl"]),
         )
+        self._save_recheck(
+            self._recheck_state().settings_fetched(settings.recheck_interval, settings.max_age)
+        )
+        return settings
 
     def send_posture(self, results: Sequence[CheckResult]) -> PostureVerdict:
         """Sign and send the checks' results as a posture report; the gateway's verdict."""
@@ -196,13 +208,103 @@ class ShiftService:
                 "/v1/posture",
                 {"report_json": report_json, "signature": sign_report(key, report_json)},
             )
-        return PostureVerdict(
+        verdict = PostureVerdict(
             passed=bool(answer["passed"]),
             failing=list(answer["failing"]),
             warnings=list(answer["warnings"]),
             checks=list(answer["checks"]),
             expires_at=str(answer["expires_at"]),
         )
+        reported = self._recheck_state().reported(
+            self._clock(), unix_time(verdict.expires_at), verdict.passed
+        )
+        self._save_recheck(reported)
+        return verdict
+
+    # --- re-checks during the shift --------------------------------------------------------
+
+    def _recheck_state(self) -> RecheckState:
+        try:
+            data = json.loads((self.home / RECHECK_FILE).read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return RecheckState()  # none yet, or torn: the next re-check is simply due now
+        return RecheckState.from_json(data)
+
+    def _save_recheck(self, state: RecheckState) -> None:
+        write_private(self.home / RECHECK_FILE, json.dumps(state.to_json()).encode())
+
+    def next_recheck_at(self) -> float | None:
+        """When the next re-check is due (Unix seconds; now or earlier: due now); None when not
+        clocked in. No network."""
+        if self.session is None:
+            return None
+        due = next_due(self._recheck_state())
+        return self._clock() if due is None else due
+
+    def follow_posture(
+        self, failing: Sequence[str], warnings: Sequence[str] = (), *, judged_here: bool = False
+    ) -> PostureFollowUp:
+        """Apply what a report's results mean for the status (recheck.decide): not ready now,
+        as the next status during a contact, or nothing; a change goes through the sealed
+        queue like any other (and waits there while the gateway cannot be reached)."""
+        shift_file = self._shift_file()
+        with shift_file.locked():
+            record = shift_file.load()
+            if not record.shift.clocked_in or self.session is None:
+                raise NotClockedInError()
+            consequence = decide(record.shift, failing, warnings)
+            shift, changes = consequence.apply(record.shift, self._clock())
+            shift_file.save(replace(record, shift=shift).queued(changes))
+        delivery = self.flush_pending() if changes else None
+        snapshot = replace(self.status(), delivery=delivery)
+        return PostureFollowUp(consequence, snapshot, judged_here)
+
+    def recheck(
+        self, progress: ProgressCallback | None = None, *, input_device: str | None = None
+    ) -> RecheckOutcome:
+        """Re-run every check under the gateway's current limits, send the signed report and
+        apply what it means for the status (follow_posture). Blocking for the checks' length
+        (about 20 s): call it from a thread worker; `progress` is called from this thread.
+        When the gateway cannot be reached first, nothing runs (the outcome says so and the
+        next try comes sooner); when the report cannot be delivered, the results are judged
+        here and a change waits in the queue. NotClockedInError when not clocked in; a shift
+        the gateway ended is ended here too and its refusal raised (as heartbeat does)."""
+        enrolment = self.enrolment
+        if enrolment is None:
+            raise NotEnrolledError()
+        if self.session is None:
+            raise NotClockedInError()
+        try:
+            with self._client() as api, self._shift_may_have_ended():
+                api.call("POST", "/v1/heartbeat")  # not heartbeat(): no renewal refused here
+            settings = self.settings()
+        except GatewayUnreachableError as err:
+            self._save_recheck(self._recheck_state().unreachable(self._clock()))
+            return RecheckOutcome([], None, None, self.next_recheck_at(), err)
+        tell = progress or _no_progress
+        ctx = CheckContext(
+            lang=self.lang,
+            input_device=input_device,
+            gateway=GatewayEndpoint(enrolment.control_url, Path(enrolment.ca_file)),
+            progress=tell,
+        )
+        results = run_each(
+            settings.posture, ctx, None, lambda name: tell(Progress(name, fraction=0.0))
+        )
+        verdict: PostureVerdict | None = None
+        problem: SessionError | None = None
+        try:
+            verdict = self.send_posture(results)
+        except GatewayUnreachableError as err:
+            problem = err
+            self._save_recheck(self._recheck_state().unreachable(self._clock()))
+        if verdict is not None:
+            follow_up = self.follow_posture(verdict.failing, verdict.warnings)
+        else:
+            failing = [r.name for r in results if r.status is Status.FAIL]
+            warned = [r.name for r in results if r.status is Status.WARN]
+            follow_up = self.follow_posture(failing, warned, judged_here=True)
+        return RecheckOutcome(results, verdict, follow_up, self.next_recheck_at(), problem)
 
     # --- the shift ---------------------------------------------------------------------------
 
@@ -405,6 +507,10 @@ class ShiftService:
             refused=list(record.refused),
             token_expires_at=session.expires_at if session else None,
         )
+
+
+def _no_progress(_: Progress) -> None:
+    return None
 
 
 def _first_change(shift: Shift) -> Change:
