@@ -1,0 +1,396 @@
+"""The gateway's throughput and latency against bare mitmproxy (issue 3): the same ~100 KB CRM JSON
+body full of personal data, the same upstream, 32 keep-alive connections from wrk.
+
+Both proxies run in their own processes (benchmarks/gateway_rig.py): bare mitmproxy is the
+gateway's own mitmproxy set-up without the homeagent chain; the gateway runs
+policies/examples/acme.yaml with clocked-in inbound agents (one per connection). wrk, in another
+process, sends absolute-form `GET https://crm.acme.test/…` to each as an HTTP proxy, so both
+open TLS to the upstream. Afterwards a few responses are fetched through each with httpx and
+every phone, ID, card, policy number, e-mail, name and address of the body is looked for.
+Goal: gateway ≥ 0.25× bare req/s (aim 0.4×), 0 personal values left, added single-connection
+median ≤ 5 ms per 100 KB. Everything on 127.0.0.1; every run bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from homeagent.proxy.gateway.server import GatewayConfig
+from homeagent.proxy.sample_app.dataset import build_dataset
+from homeagent.proxy.sample_app.ground_truth import PiiValue, ground_truth
+
+ROOT = Path(__file__).resolve().parent.parent
+LOAD_SCRIPT = Path(__file__).resolve().parent / "proxy_load.lua"
+HOST = "crm.acme.test"
+URL = f"https://{HOST}/tickets/recent"
+"""inbound's crm-tickets rule; acme's per-agent limit here (600 per 10 min) is not reached."""
+TARGET_BODY = 100 * 1024
+CUSTOMERS = 400
+SEED = 20261204
+START_TIMEOUT_S = 60.0
+PII_SAMPLES = 8
+FULL_WIDTH_DIGITS = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}
+
+
+@dataclass(frozen=True)
+class Load:
+    requests: int
+    seconds: float
+    bytes: int
+    status_errors: int
+    socket_errors: int
+    timeouts: int
+    p50_ms: float
+    p99_ms: float
+    cpu_s: float
+    """CPU seconds of the proxy and its worker processes during the run."""
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def failures(self) -> int:
+        return self.status_errors + self.socket_errors + self.timeouts
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    many: Load
+    one: Load
+    pii_left: int
+    pii_looked_for: int
+
+
+# -- the body and what must not come back ---------------------------------------------------
+
+
+def crm_body() -> tuple[bytes, list[PiiValue]]:
+    """Recent tickets with their customers' records: the first N that make ~100 KB of JSON."""
+    dataset = build_dataset(CUSTOMERS, seed=SEED)
+    customers = {c.id: c for c in dataset.customers}
+    items: list[dict[str, object]] = []
+    for ticket in dataset.tickets:
+        item = {**ticket.as_json(), "customer": customers[ticket.customer_id].as_json()}
+        encoded = json.dumps({"tickets": [*items, item]}, ensure_ascii=False).encode()
+        if len(encoded) > TARGET_BODY:
+            break
+        items.append(item)
+    body = {"page": 1, "size": len(items), "tickets": items}
+    shown = {int(str(i["customer_id"])) for i in items}
+    truth = ground_truth(CUSTOMERS, seed=SEED)
+    text = json.dumps(body, ensure_ascii=False)
+    # A customer's second and third policies are not in their record: look only for what is.
+    return text.encode(), visible(text, [v for v in truth.pii if v.customer_id in shown])
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text.translate(FULL_WIDTH_DIGITS))
+
+
+def visible(text: str, values: list[PiiValue]) -> list[PiiValue]:
+    """The values readable in a response in any written form (digits compared without
+    separators or full-width forms, e-mail in any case)."""
+    digits, lower = _digits(text), text.lower()
+    left = []
+    for value in values:
+        if value.kind in ("person_name", "address"):
+            found = value.shown in text
+        elif value.kind == "email":
+            found = value.canonical in lower
+        elif value.kind == "acme_policy_no":
+            found = value.canonical in text.upper()
+        else:
+            found = value.canonical.rstrip("X") in digits
+        if found:
+            left.append(value)
+    return left
+
+
+# -- the processes --------------------------------------------------------------------------
+
+
+class Rig:
+    """One process of benchmarks/gateway_rig.py; its JSON announcement in `info`."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.gateway_rig", *args],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            if not selector.select(START_TIMEOUT_S):
+                self.stop()
+                raise RuntimeError(f"gateway_rig {args[0]} did not start in {START_TIMEOUT_S} s")
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"gateway_rig {args[0]} exited: {self.process.wait(10)}")
+        self.info: dict[str, Any] = json.loads(line)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.info['port']}"
+
+    def cpu_seconds(self) -> float:
+        """CPU time so far of the process and its children (masking workers)."""
+        total = 0.0
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc = psutil.Process(self.process.pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = p.cpu_times()
+                    total += times.user + times.system
+        return total
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@contextlib.contextmanager
+def rig(*args: str) -> Iterator[Rig]:
+    started = Rig(*args)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def load(proxy: Rig, tokens: Path, connections: int, seconds: float) -> Load:
+    """wrk against the proxy: `connections` threads of one keep-alive connection each."""
+    env = {**os.environ, "BENCH_URL": URL, "BENCH_HOST": HOST, "BENCH_TOKENS": str(tokens)}
+    cpu_before = proxy.cpu_seconds()
+    done = subprocess.run(
+        ["wrk", f"-t{connections}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
+         "-s", str(LOAD_SCRIPT), proxy.url],
+        env=env, capture_output=True, text=True, timeout=seconds + 60, check=True,
+    )  # fmt: skip
+    cpu = proxy.cpu_seconds() - cpu_before
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return Load(
+        requests=figures["requests"],
+        seconds=figures["duration_us"] / 1e6,
+        bytes=figures["bytes"],
+        status_errors=figures["status_errors"],
+        socket_errors=figures["socket_errors"],
+        timeouts=figures["timeouts"],
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        cpu_s=cpu,
+    )
+
+
+def pii_left(proxy: Rig, token: str, values: list[PiiValue], expect_size: int) -> int:
+    """Fetch PII_SAMPLES responses as an agent's client would (CONNECT, TLS) and count the
+    personal values readable in them."""
+    left = 0
+    with httpx.Client(
+        proxy=httpx.Proxy(proxy.url, headers={"Proxy-Authorization": f"Bearer {token}"}),
+        verify=proxy.info["ca"],
+        timeout=30,
+    ) as client:
+        for _ in range(PII_SAMPLES):
+            response = client.get(URL)
+            response.raise_for_status()
+            data = response.json()
+            if len(data["tickets"]) != expect_size:
+                raise RuntimeError(f"{len(data['tickets'])} tickets came back, not {expect_size}")
+            left += len(visible(response.text, values))
+    return left
+
+
+# -- profiling ------------------------------------------------------------------------------
+
+
+def profile_start(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        print("  (py-spy not installed: HOMEAGENT_EXTRAS=bench source scripts/setup)")
+        return None
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "250",
+         "--duration", str(int(seconds)), "--format", "raw", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def profile_report(out: Path, top: int = 25) -> None:
+    """Where the samples fell: per process, the leaf functions, and our own functions
+    (inclusive)."""
+    if not out.exists():
+        print("  (no profile written)")
+        return
+    leaf: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
+    procs: Counter[str] = Counter()
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        procs[frames[0][:60]] += count
+        leaf[frames[-1]] += count
+        for frame in dict.fromkeys(f for f in frames if "homeagent" in f or "/proxy/" in f):
+            ours[frame] += count
+    if not total:
+        print("  (no samples)")
+        return
+    print(f"  {total} samples; by process:")
+    for name, count in procs.most_common(6):
+        print(f"    {count / total:6.1%}  {name}")
+    print("  leaf functions (self time):")
+    for name, count in leaf.most_common(top):
+        print(f"    {count / total:6.1%}  {name[:110]}")
+    print("  homeagent functions (inclusive):")
+    for name, count in ours.most_common(top):
+        print(f"    {count / total:6.1%}  {name[:110]}")
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def measure(
+    name: str,
+    proxy: Rig,
+    tokens: Path,
+    args: argparse.Namespace,
+    values: list[PiiValue],
+    size: int,
+    profile: Path | None = None,
+) -> Figures:
+    token = tokens.read_text().split()[0]
+    print(f"  {name}: warm-up {args.warmup:g} s …", flush=True)
+    load(proxy, tokens, args.connections, args.warmup)
+    print(f"  {name}: {args.connections} connections for {args.seconds:g} s …", flush=True)
+    spy = profile_start(proxy.process.pid, args.seconds, profile) if profile else None
+    many = load(proxy, tokens, args.connections, args.seconds)
+    if spy is not None:
+        spy.wait(args.seconds + 30)
+    print(f"  {name}: 1 connection for {args.single:g} s …", flush=True)
+    one = load(proxy, tokens, 1, args.single)
+    left = pii_left(proxy, token, values, size)
+    return Figures(name, many, one, left, len(values) * PII_SAMPLES)
+
+
+def report(bare: Figures, gateway: Figures, body_bytes: int) -> None:
+    print()
+    print(
+        f"{'':10s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'1-conn p50':>11s} "
+        f"{'CPU ms/req':>11s} {'failed':>7s} {'PII left':>12s}"
+    )
+    for f in (bare, gateway):
+        print(
+            f"{f.name:10s} {f.many.rate:8.1f} {f.many.p50_ms:8.2f} {f.many.p99_ms:8.2f} "
+            f"{f.one.p50_ms:11.2f} {f.many.cpu_s * 1000 / max(1, f.many.requests):11.2f} "
+            f"{f.many.failures + f.one.failures:7d} {f.pii_left:5d}/{f.pii_looked_for:<6d}"
+        )
+    ratio = gateway.many.rate / bare.many.rate
+    added = (gateway.one.p50_ms - bare.one.p50_ms) * (100 * 1024) / body_bytes
+    print()
+    print(f"throughput ratio gateway/bare: {ratio:.2f}x (goal >= 0.25x, aim 0.4x)")
+    print(f"added single-connection median: {added:.2f} ms per 100 KB (goal <= 5 ms)")
+    print(f"personal values left through the gateway: {gateway.pii_left} (goal 0)")
+    verdict = (
+        ratio >= 0.25
+        and added <= 5
+        and gateway.pii_left == 0
+        and gateway.many.failures + gateway.one.failures == 0
+    )
+    print(f"goal {'met' if verdict else 'NOT met'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--single", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=GatewayConfig.workers)
+    parser.add_argument("--profile", type=Path, help="py-spy the gateway's run into this folder")
+    parser.add_argument("--only", choices=("bare", "gateway"), help="measure just one proxy")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench_gateway needs wrk (Debian's 'wrk'): HOMEAGENT_EXTRAS=bench scripts/setup")
+    body, values = crm_body()
+    kinds = Counter(v.kind for v in values)
+    print(
+        f"gateway vs bare mitmproxy: {len(body) / 1024:.0f} KB JSON body with {len(values)} "
+        f"personal values ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})"
+    )
+    loads = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"  machine: {os.cpu_count()} cores, load {loads}; gateway --workers {args.workers}")
+    size = json.loads(body)["size"]
+    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "body.json").write_bytes(body)
+        figures: dict[str, Figures] = {}
+        with rig("upstream", str(tmp / "certs"), str(tmp / "body.json")) as upstream:
+            port, ca = str(upstream.info["port"]), str(upstream.info["ca"])
+            if args.only in (None, "bare"):
+                with rig("bare", port, ca, str(tmp / "bare")) as bare:
+                    tokens = tmp / "bare-tokens"
+                    tokens.write_text("\n".join(f"bare-{i}" for i in range(args.connections)))
+                    figures["bare"] = measure("bare", bare, tokens, args, values, size)
+                if figures["bare"].pii_left == 0:
+                    raise RuntimeError("bare mitmproxy hid the personal data: the check is broken")
+            if args.only in (None, "gateway"):
+                agents = str(max(args.connections, 1))
+                gw_args = ("gateway", port, ca, str(tmp / "gw"), "--workers", str(args.workers))
+                with rig(*gw_args, "--agents", agents) as gateway:
+                    tokens = tmp / "gw-tokens"
+                    tokens.write_text("\n".join(gateway.info["tokens"]))
+                    if args.profile:
+                        args.profile.mkdir(parents=True, exist_ok=True)
+                    out = args.profile / "gateway.raw" if args.profile else None
+                    figures["gateway"] = measure(
+                        "gateway", gateway, tokens, args, values, size, out
+                    )
+                if out is not None:
+                    profile_report(out)
+        if len(figures) == 2:
+            report(figures["bare"], figures["gateway"], len(body))
+        else:
+            for f in figures.values():
+                print(
+                    f"{f.name}: {f.many.rate:.1f} req/s, p50 {f.many.p50_ms:.2f} ms, p99 "
+                    f"{f.many.p99_ms:.2f} ms, 1-conn p50 {f.one.p50_ms:.2f} ms, CPU "
+                    f"{f.many.cpu_s * 1000 / max(1, f.many.requests):.2f} ms/req, failed "
+                    f"{f.many.failures + f.one.failures}, PII left {f.pii_left}"
+                )
+    print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
