@@ -23,6 +23,7 @@ from mitmproxy import connection, options
 from mitmproxy.addons import core, disable_h2c, errorcheck, next_layer, proxyserver, tlsconfig
 from mitmproxy.master import Master
 from mitmproxy.proxy import server_hooks
+from mitmproxy.tools.dump import DumpMaster
 
 from homeagent.proxy.core.session_token import SessionClaims, issue_token
 from homeagent.proxy.gateway.server import GatewayConfig, RunningGateway
@@ -114,20 +115,28 @@ class NameMap:
             object.__setattr__(data.server, "address", named)  # lets mitmproxy reuse it
 
 
-async def bare(upstream_port: int, upstream_ca: Path, confdir: Path) -> None:
+async def bare(kind: str, upstream_port: int, upstream_ca: Path, confdir: Path) -> None:
+    """`mitmdump`: mitmproxy's DumpMaster with its default addons (no per-flow output), as a
+    user runs it; `core`: only the addons the gateway itself loads under its chain."""
     opts = options.Options(
         listen_host="127.0.0.1", listen_port=0, confdir=str(confdir), http3=False
     )
-    master = Master(opts)
-    master.addons.add(
-        core.Core(),
-        proxyserver.Proxyserver(),
-        next_layer.NextLayer(),
-        tlsconfig.TlsConfig(),
-        disable_h2c.DisableH2C(),
-        errorcheck.ErrorCheck(),
-        NameMap({host: ("127.0.0.1", upstream_port) for host in HOSTS}),
-    )
+    names = NameMap({host: ("127.0.0.1", upstream_port) for host in HOSTS})
+    master: Master
+    if kind == "mitmdump":
+        master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+        master.addons.add(names)
+    else:
+        master = Master(opts)
+        master.addons.add(
+            core.Core(),
+            proxyserver.Proxyserver(),
+            next_layer.NextLayer(),
+            tlsconfig.TlsConfig(),
+            disable_h2c.DisableH2C(),
+            errorcheck.ErrorCheck(),
+            names,
+        )
     opts.update(
         connection_strategy="lazy",
         body_size_limit=MAX_BODY,
@@ -193,6 +202,7 @@ def main() -> None:
     up.add_argument("cert_dir", type=Path)
     up.add_argument("body_file", type=Path)
     plain = roles.add_parser("bare")
+    plain.add_argument("kind", choices=("mitmdump", "core"))
     plain.add_argument("upstream_port", type=int)
     plain.add_argument("upstream_ca", type=Path)
     plain.add_argument("confdir", type=Path)
@@ -206,7 +216,7 @@ def main() -> None:
     if args.role == "upstream":
         asyncio.run(upstream(args.cert_dir, args.body_file))
     elif args.role == "bare":
-        asyncio.run(bare(args.upstream_port, args.upstream_ca, args.confdir))
+        asyncio.run(bare(args.kind, args.upstream_port, args.upstream_ca, args.confdir))
     else:
         asyncio.run(
             gateway(args.upstream_port, args.upstream_ca, args.data_dir, args.workers, args.agents)
