@@ -84,7 +84,14 @@ def protect(masker: Masker, watermarker: Watermarker, job: Job) -> Protected:
         if body_kind is None:
             return text  # scripts, styles, forms: marks could break them, and no one reads them
         marked = watermarker.watermark(
-            text, kind=body_kind, agent=job.agent, now=job.now, reference=job.reference, csp=job.csp
+            text,
+            kind=body_kind,
+            agent=job.agent,
+            now=job.now,
+            reference=job.reference,
+            csp=job.csp,
+            # the masker has just parsed a JSON body whole (it refuses one that does not parse)
+            parsed=fmt is BodyFormat.JSON,
         )
         outcome["marks"], outcome["csp"] = marked.marks, marked.content_security_policy
         return marked.body
