@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from homeagent.proxy.core.policy.loader import LoadedPolicy, load_policy
 from homeagent.proxy.core.watermark import MarkReader, Watermarker
 from homeagent.proxy.gateway.protect import (
     INLINE_BYTES,
+    WORKER_GC_THRESHOLD,
     CannotProtectError,
     Job,
     ProtectPool,
@@ -115,3 +117,12 @@ def test_a_worker_refuses_what_it_cannot_read(
     assert len(broken) > INLINE_BYTES
     with pytest.raises(CannotProtectError):
         asyncio.run(pool.run(*engines, job(broken)))
+
+
+def test_a_worker_collects_garbage_seldom(pool: ProtectPool) -> None:
+    """Each body leaves hundreds of thousands of short-lived objects: a worker does not stop to
+    collect every 700 of them."""
+    assert pool._pool is not None
+    threshold = pool._pool.submit(gc.get_threshold).result(timeout=60)
+    assert threshold[0] == WORKER_GC_THRESHOLD
+    assert pool._pool.submit(gc.get_freeze_count).result(timeout=60) > 0
