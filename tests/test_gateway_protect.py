@@ -7,9 +7,11 @@ import asyncio
 import datetime as dt
 import gc
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from homeagent.proxy.core.masking import Masker
@@ -126,3 +128,23 @@ def test_a_worker_collects_garbage_seldom(pool: ProtectPool) -> None:
     threshold = pool._pool.submit(gc.get_threshold).result(timeout=60)
     assert threshold[0] == WORKER_GC_THRESHOLD
     assert pool._pool.submit(gc.get_freeze_count).result(timeout=60) > 0
+
+
+def _workers_running() -> set[int]:
+    return {
+        p.pid
+        for p in psutil.Process().children()
+        if any("spawn_main" in part for part in p.cmdline())
+    }
+
+
+def test_workers_start_with_the_pool_not_with_the_first_large_body(loaded: LoadedPolicy) -> None:
+    before = _workers_running()
+    started = ProtectPool(loaded, PSEUDONYM_KEY, WATERMARK_KEY, 2)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_workers_running() - before) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_workers_running() - before) == 2
+    finally:
+        started.close()

@@ -141,6 +141,10 @@ def _protect_in_worker(job: Job) -> Protected:
     return protect(*_worker, job)
 
 
+def _ready() -> None:
+    """A worker's first task: nothing, once its initializer has run."""
+
+
 class ProtectPool:
     """Worker processes holding one policy's masker and watermarker. A new policy gets a new
     pool; the old one finishes the bodies it was given."""
@@ -159,6 +163,11 @@ class ProtectPool:
             if workers > 0
             else None
         )
+        # Start every worker now rather than at the first large bodies, which would otherwise
+        # wait for a new interpreter to import the masker and build its tables.
+        if self._pool is not None:
+            for _ in range(workers):
+                self._pool.submit(_ready)
 
     async def run(self, masker: Masker, watermarker: Watermarker, job: Job) -> Protected:
         if self._pool is None or len(job.body) <= INLINE_BYTES:

@@ -115,6 +115,8 @@ class JsonMasker:
         return _Masked(self.run.replace(digits, hits, f"{self.prefix} (a number)"))
 
     def _int(self, token: str) -> int | str:
+        if len(token) < _MIN_DIGITS:
+            return int(token)  # most are: counts, IDs, small amounts
         digits = token[1:] if token[0] == "-" else token
         if len(digits) < _MIN_DIGITS:
             return int(token)
