@@ -271,3 +271,13 @@ def test_numbers_a_text_repeats_are_found_as_if_read_one_by_one(pieces: list[str
     hits: list[Hit] = []
     SCANNER._scan_numbers(text, hits)
     assert hits == _numbers_read_one_by_one(SCANNER, text)
+
+
+def test_emails_with_either_at_sign_are_found_in_order() -> None:
+    text = "b@example.com, zhang＠example.com; li@example.cn 和 wang＠example.com"
+    assert found(text) == [
+        ("email", "b@example.com"),
+        ("email", "zhang＠example.com"),
+        ("email", "li@example.cn"),
+        ("email", "wang＠example.com"),
+    ]
