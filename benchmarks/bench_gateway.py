@@ -1,14 +1,16 @@
 """The gateway's throughput and latency against bare mitmproxy (issue 3): the same ~100 KB CRM JSON
 body full of personal data, the same upstream, 32 keep-alive connections from wrk.
 
-Both proxies run in their own processes (benchmarks/gateway_rig.py): bare mitmproxy is the
-gateway's own mitmproxy set-up without the homeagent chain; the gateway runs
-policies/examples/acme.yaml with clocked-in inbound agents (one per connection). wrk, in another
-process, sends absolute-form `GET https://crm.acme.test/…` to each as an HTTP proxy, so both
-open TLS to the upstream. Afterwards a few responses are fetched through each with httpx and
-every phone, ID, card, policy number, e-mail, name and address of the body is looked for.
-Goal: gateway ≥ 0.25× bare req/s (aim 0.4×), 0 personal values left, added single-connection
-median ≤ 5 ms per 100 KB. Everything on 127.0.0.1; every run bounded in time.
+Each proxy runs in its own process (benchmarks/gateway_rig.py), one after the other:
+`mitmdump` (mitmproxy's DumpMaster with its default addons, as users run it: the issue's
+baseline), `core` (the mitmproxy set-up the gateway embeds, without the homeagent chain) and the
+gateway with policies/examples/acme.yaml and clocked-in inbound agents (one per connection).
+wrk, in another process, sends absolute-form `GET https://crm.acme.test/…` to each as an HTTP
+proxy, so every proxy opens TLS to the upstream. Afterwards a few responses are fetched through
+each with httpx and every phone, ID, card, policy number, e-mail, name and address of the body
+is looked for. Goal: gateway >= 0.25x mitmdump's req/s (aim 0.4x), 0 personal values left,
+added single-connection median <= 5 ms per 100 KB. The machine is shared: the load average is
+printed with each run. Everything on 127.0.0.1; every run bounded in time.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class Load:
     """CPU seconds of the proxy and its worker processes during the run."""
     worker_cpu_s: float
     """Of which in the worker processes."""
+    load_average: float
+    """The machine's 1-minute load average when the run ended (other work shares the cores)."""
 
     @property
     def rate(self) -> float:
@@ -224,6 +228,7 @@ def load(proxy: Rig, tokens: Path, connections: int, seconds: float) -> Load:
         p99_ms=figures["p99_us"] / 1000,
         cpu_s=cpu_after[0] - cpu_before[0],
         worker_cpu_s=cpu_after[1] - cpu_before[1],
+        load_average=os.getloadavg()[0],
     )
 
 
@@ -327,13 +332,14 @@ def report(figures: list[Figures], body_bytes: int) -> None:
     print()
     print(
         f"{'':10s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'1-conn p50':>11s} "
-        f"{'CPU ms/req (workers)':>21s} {'failed':>7s} {'PII left':>12s}"
+        f"{'CPU ms/req (workers)':>21s} {'failed':>7s} {'PII left':>12s} {'load':>5s}"
     )
     for f in figures:
         print(
             f"{f.name:10s} {f.many.rate:8.1f} {f.many.p50_ms:8.2f} {f.many.p99_ms:8.2f} "
             f"{f.one.p50_ms:11.2f} {f.many.cpu_ms:13.2f} ({f.many.worker_cpu_ms:5.2f}) "
-            f"{f.many.failures + f.one.failures:7d} {f.pii_left:5d}/{f.pii_looked_for:<6d}"
+            f"{f.many.failures + f.one.failures:7d} {f.pii_left:5d}/{f.pii_looked_for:<6d} "
+            f"{f.many.load_average:5.2f}"
         )
     named = {f.name: f for f in figures}
     gateway = named.get("gateway")
