@@ -364,6 +364,42 @@ def report(figures: list[Figures], body_bytes: int) -> None:
         print(f"goal {'met' if verdict else 'NOT met'}")
 
 
+def one_round(
+    tmp: Path, upstream: Rig, args: argparse.Namespace, values: list[PiiValue], size: int
+) -> dict[str, Figures]:
+    """Each proxy in turn, started afresh (the gateway with new agents, so no rate limit
+    carries over), with the same upstream."""
+    tmp.mkdir()
+    port, ca = str(upstream.info["port"]), str(upstream.info["ca"])
+    figures: dict[str, Figures] = {}
+    for kind in ("mitmdump", "core"):
+        if kind not in args.only:
+            continue
+        with rig("bare", kind, port, ca, str(tmp / kind)) as bare:
+            tokens = tmp / f"{kind}-tokens"
+            tokens.write_text("\n".join(f"none-{i}" for i in range(args.connections)))
+            figures[kind] = measure(kind, bare, tokens, args, values, size)
+        if figures[kind].pii_left == 0:
+            raise RuntimeError(f"bare {kind} hid the personal data: the check is broken")
+    if "gateway" in args.only:
+        agents = str(max(args.connections, 1))
+        gw_args = ("gateway", port, ca, str(tmp / "gw"), "--workers", str(args.workers))
+        out = args.profile / f"gateway-{tmp.name}.raw" if args.profile else None
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        with rig(*gw_args, "--agents", agents) as gateway:
+            tokens = tmp / "gw-tokens"
+            tokens.write_text("\n".join(gateway.info["tokens"]))
+            figures["gateway"] = measure("gateway", gateway, tokens, args, values, size, out)
+        if out is not None:
+            profile_report(out)
+    return figures
+
+
+def _median_run(runs: list[Figures]) -> Figures:
+    return sorted(runs, key=lambda f: f.many.rate)[(len(runs) - 1) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -372,6 +408,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=GatewayConfig.workers)
     parser.add_argument("--profile", type=Path, help="py-spy the gateway's run into this folder")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every proxy this many times, alternating"
+    )
     parser.add_argument(
         "--only", nargs="+", choices=PROXIES, default=PROXIES, help="measure only these proxies"
     )
@@ -387,36 +426,21 @@ def main() -> None:
     loads = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"  machine: {os.cpu_count()} cores, load {loads}; gateway --workers {args.workers}")
     size = json.loads(body)["size"]
+    rounds: list[dict[str, Figures]] = []
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "body.json").write_bytes(body)
-        figures: dict[str, Figures] = {}
         with rig("upstream", str(tmp / "certs"), str(tmp / "body.json")) as upstream:
-            port, ca = str(upstream.info["port"]), str(upstream.info["ca"])
-            for kind in ("mitmdump", "core"):
-                if kind not in args.only:
-                    continue
-                with rig("bare", kind, port, ca, str(tmp / kind)) as bare:
-                    tokens = tmp / f"{kind}-tokens"
-                    tokens.write_text("\n".join(f"none-{i}" for i in range(args.connections)))
-                    figures[kind] = measure(kind, bare, tokens, args, values, size)
-                if figures[kind].pii_left == 0:
-                    raise RuntimeError(f"bare {kind} hid the personal data: the check is broken")
-            if "gateway" in args.only:
-                agents = str(max(args.connections, 1))
-                gw_args = ("gateway", port, ca, str(tmp / "gw"), "--workers", str(args.workers))
-                with rig(*gw_args, "--agents", agents) as gateway:
-                    tokens = tmp / "gw-tokens"
-                    tokens.write_text("\n".join(gateway.info["tokens"]))
-                    if args.profile:
-                        args.profile.mkdir(parents=True, exist_ok=True)
-                    out = args.profile / "gateway.raw" if args.profile else None
-                    figures["gateway"] = measure(
-                        "gateway", gateway, tokens, args, values, size, out
-                    )
-                if out is not None:
-                    profile_report(out)
-        report(list(figures.values()), len(body))
+            for number in range(1, args.rounds + 1):
+                if args.rounds > 1:
+                    print(f"  round {number} of {args.rounds}")
+                rounds.append(one_round(tmp / f"round{number}", upstream, args, values, size))
+    middle = {name: _median_run([r[name] for r in rounds]) for name in rounds[0]}
+    if args.rounds > 1:
+        for name in rounds[0]:
+            rates = ", ".join(f"{r[name].many.rate:.1f}" for r in rounds)
+            print(f"  {name} req/s by round: {rates} (the median run is shown)")
+    report(list(middle.values()), len(body))
     print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
