@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from homeagent.proxy.core.masking import Masker
-from homeagent.proxy.core.masking.scanner import Scanner
+from homeagent.proxy.core.masking.scanner import (
+    _ASCII_ALNUM,
+    _CANDIDATE,
+    _EDGE_BEFORE,
+    _RUN,
+    Hit,
+    Scanner,
+    classify_number,
+)
 from homeagent.proxy.core.masking.validators import (
     bank_card_ok,
     cn_id_ok,
@@ -229,3 +237,47 @@ def test_any_mobile_in_any_layout_is_found(
     }[layout]
     hits = SCANNER.scan(before + written + after)
     assert [(h.detector, h.value) for h in hits] == [("cn_mobile", digits)]
+
+
+def _numbers_read_one_by_one(scanner: Scanner, text: str) -> list[Hit]:
+    """What the number scan finds when it reads every candidate afresh, as it did before it
+    remembered the values a text repeats."""
+    hits: list[Hit] = []
+    for candidate in _CANDIDATE.finditer(text):
+        run, (start, end) = candidate.group(), candidate.span()
+        if run.isascii() and run.isdigit():
+            before = text[start - 1] if start else ""
+            after = text[end] if end < len(text) else ""
+            if before not in _EDGE_BEFORE and after not in _ASCII_ALNUM:
+                found = classify_number(run, False) if len(run) <= 19 else None
+                if found is not None and found[0] in scanner.enabled:
+                    hits.append(Hit(found[0], start, end, found[1]))
+                continue
+        for match in _RUN.finditer(text, max(0, start - 3), min(len(text), end + 2)):
+            scanner._scan_run(match.group(), match.start(), hits)
+    return hits
+
+
+PIECES = [
+    "13800138000", "138 0013 8000", "+86 138-0013-8000", "010-12345678", "(0755) 2243 2708",
+    VALID_ID, CARD16, f"{CARD16[:4]} {CARD16[4:8]} {CARD16[8:12]} {CARD16[12:]}", "1700000000000",
+    "2026-0101-02158", "13800138.38", "a", "A-", "-", ".", " ", "，", "x", "号", "0", "12",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_numbers_a_text_repeats_are_found_as_if_read_one_by_one(pieces: list[str]) -> None:
+    text = "".join(pieces) * 2
+    hits: list[Hit] = []
+    SCANNER._scan_numbers(text, hits)
+    assert hits == _numbers_read_one_by_one(SCANNER, text)
+
+
+def test_emails_with_either_at_sign_are_found_in_order() -> None:
+    text = "b@example.com, zhang＠example.com; li@example.cn 和 wang＠example.com"
+    assert found(text) == [
+        ("email", "b@example.com"),
+        ("email", "zhang＠example.com"),
+        ("email", "li@example.cn"),
+        ("email", "wang＠example.com"),
+    ]

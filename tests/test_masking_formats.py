@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeagent.proxy.core.masking import BodyFormat, Masker, UnmaskableBodyError
+from homeagent.proxy.core.masking.json_body import _ESCAPE, _STRING, _inside_strings
 from homeagent.proxy.core.masking.masker import sniff_format
+from homeagent.proxy.core.masking.scanner import Scanner
 from homeagent.proxy.core.policy.loader import load_policy
 
 from .pii_samples import KEY, cn_id, policy
@@ -323,3 +325,69 @@ def test_content_types_the_masker_cannot_read_are_refused(plain: Masker, content
         plain.mask_body(
             b"\x89PNG", content_type=content_type, content_encoding=None, role=None, url=None
         )
+
+
+@pytest.fixture(scope="module")
+def custom_digits() -> Masker:
+    """Officers' patterns that a bare JSON number, or the text between two, could match."""
+    return Masker(
+        policy(
+            {
+                "custom": [
+                    {"name": "member", "pattern": r"\d{6}-?\d{6}", "style": "full"},
+                    {"name": "pair", "pattern": r"\d{3},\d{3}", "style": "full"},
+                ]
+            }
+        ),
+        KEY,
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked", "kept"),
+    [
+        ('{"m": "会员 123456789012"}', "123456789012", None),
+        ('{"m": 123456789012}', "123456789012", None),  # the number check runs them too
+        ('{"m": "123456-789012"}', "123456-789012", None),
+        ('{"p": "111,222"}', "111,222", None),
+        ('{"p": "x\\"111,222"}', "111,222", None),
+        ('{"p": [111,222]}', None, ("p", [111, 222])),
+        ('{"p": [111,222,"a"]}', None, ("p", [111, 222, "a"])),
+        ('{"b": "\\\\", "p": [111,222]}', None, ("p", [111, 222])),
+    ],
+)
+def test_json_custom_patterns_count_inside_strings_only(
+    custom_digits: Masker, raw: str, masked: str | None, kept: tuple[str, object] | None
+) -> None:
+    out = custom_digits.mask_text(raw, body_format=BodyFormat.JSON).text
+    parsed = json.loads(out)  # a pattern matching across bare tokens must not break the JSON
+    if masked is not None:
+        assert masked not in out
+    if kept is not None:
+        assert parsed[kept[0]] == kept[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(10**14), max_value=10**14)
+        | st.text(alphabet='0123456789,-"\\ ab会', max_size=16),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_json_custom_hits_are_kept_exactly_when_inside_a_string(
+    custom_digits: Masker, document: object
+) -> None:
+    """The quick test (a character no bare token has) agrees with placing every hit by the
+    string spans, on any document."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    view = _ESCAPE.sub(lambda m: '"' * len(m.group()), text)
+    custom = custom_digits.policy.masking.custom
+    scanner = Scanner([d.name for d in custom], custom)
+    hits = scanner.scan(view)
+    spans = [m.span() for m in _STRING.finditer(text)]
+    exact = [h for h in hits if any(s <= h.start and h.end < e for s, e in spans)]
+    assert _inside_strings(text, hits, scanner.custom_names) == exact

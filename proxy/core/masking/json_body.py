@@ -20,6 +20,9 @@ _MIN_DIGITS = 10
 """No personal number has fewer digits; shorter JSON numbers are never looked at."""
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BETWEEN_STRINGS = frozenset("{}[]:,0123456789.eE+-truefalsn")
+"""Every character compact JSON may have outside its strings: a piece of text holding any
+other character (and no quote) lies inside a string."""
 _KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.){0,80})"\s*:\s*$')
 
 
@@ -112,6 +115,8 @@ class JsonMasker:
         return _Masked(self.run.replace(digits, hits, f"{self.prefix} (a number)"))
 
     def _int(self, token: str) -> int | str:
+        if len(token) < _MIN_DIGITS:
+            return int(token)  # most are: counts, IDs, small amounts
         digits = token[1:] if token[0] == "-" else token
         if len(digits) < _MIN_DIGITS:
             return int(token)
@@ -186,26 +191,11 @@ class JsonMasker:
         hits = self.run.scanner.scan(view)
         custom = self.run.scanner.custom_names
         if custom and any(hit.detector in custom for hit in hits):
-            hits = self._inside_strings(text, hits, custom)
+            hits = _inside_strings(text, hits, custom)
         if not hits:
             return text if self._changed else None
         self._changed = True
         return self.run.replace(text, hits, partial(_where_in, text, self.prefix))
-
-    def _inside_strings(self, text: str, hits: list[Hit], custom: frozenset[str]) -> list[Hit]:
-        """An officer's pattern may match a bare number, which the number check has already
-        dealt with: its hits count only within strings."""
-        starts: list[int] = []
-        ends: list[int] = []
-        for match in _STRING.finditer(text):
-            starts.append(match.start())
-            ends.append(match.end())
-        kept = []
-        for hit in hits:
-            index = bisect_right(starts, hit.start) - 1
-            if hit.detector not in custom or (index >= 0 and hit.end < ends[index]):
-                kept.append(hit)
-        return kept
 
     def _mask_entity_strings(self, text: str) -> str:
         """Strings with character references (`&#49;3800138000`) are read as a page shows
@@ -233,6 +223,32 @@ class JsonMasker:
             return text
         parts.append(text[position:])
         return "".join(parts)
+
+
+def _inside_strings(text: str, hits: list[Hit], custom: frozenset[str]) -> list[Hit]:
+    """An officer's pattern may match a bare number, which the number check has already dealt
+    with: its hits count only within strings. Most hits show it by a character no bare token
+    has; the others are placed by the string spans."""
+    starts: list[int] | None = None
+    ends: list[int] = []
+    kept = []
+    for hit in hits:
+        if hit.detector not in custom:
+            kept.append(hit)
+            continue
+        piece = text[hit.start : hit.end]
+        if '"' not in piece and not _BETWEEN_STRINGS.issuperset(piece):
+            kept.append(hit)
+            continue
+        if starts is None:
+            starts = []
+            for match in _STRING.finditer(text):
+                starts.append(match.start())
+                ends.append(match.end())
+        index = bisect_right(starts, hit.start) - 1
+        if index >= 0 and hit.end < ends[index]:
+            kept.append(hit)
+    return kept
 
 
 def mask_json_lines(run: MaskRun, text: str) -> str | None:

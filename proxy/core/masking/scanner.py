@@ -44,6 +44,8 @@ _RUN = re.compile(
     rf"\d(?:{_SEP}{{0,3}}\d){{9,}}(?:{_SEP}{{0,3}}[Xx\uff38\uff58])?"
     rf"(?![\dA-Za-z])(?![{_DASH_DOT}][\dA-Za-z])"
 )
+_RUN_LOOKBEHIND = 2
+"""The farthest _RUN's lookbehinds look before a match."""
 # A cheap first pass (it starts with a digit class, which the regex engine scans for fast):
 # anything that could hold a run of 10 digits. Most candidates are plain digits and settle
 # without the full pattern.
@@ -55,7 +57,7 @@ _PREFIX_CHARS = frozenset("+\uff0b(\uff08")
 _DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
 _EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
 _EMAIL_WINDOW = (65, 260)
-_AT = re.compile("[@\uff20]")
+_AT_SIGNS = ("@", "\uff20")
 _DECIMAL = re.compile(r"\d+[.\uff0e]\d+")
 _GROUP = re.compile(f"[^{_SPACES}]+")
 _EXTENSION = re.compile(r"[\-\u2010-\u2015\uff0d]\s*\d{1,6}$")
@@ -146,6 +148,19 @@ def _custom_value(detector: CustomDetector, text: str) -> str | None:
     return value
 
 
+def _at_signs(text: str) -> Iterator[int]:
+    """Where `@` and its full-width form stand, in order (str.find outruns a regex here)."""
+    found = []
+    for sign in _AT_SIGNS:
+        position = text.find(sign)
+        while position != -1:
+            found.append(position)
+            position = text.find(sign, position + 1)
+    if "\uff20" in text:
+        found.sort()
+    return iter(found)
+
+
 class _Taken:
     """Spans already claimed by a detector, kept sorted: long texts have many."""
 
@@ -216,8 +231,7 @@ class Scanner:
         """E-mail addresses, looked for only around each `@` (a long text has few)."""
         before, after = _EMAIL_WINDOW
         last_end = 0
-        for at in _AT.finditer(text):
-            position = at.start()
+        for position in _at_signs(text):
             if position < last_end:
                 continue
             match = _EMAIL.search(text, max(last_end, position - before), position + after)
@@ -241,23 +255,38 @@ class Scanner:
         length = len(text)
         append = hits.append
         classify = classify_number
+        # A page repeats its values (a customer's record under each of their tickets): each
+        # distinct number, with the few characters the pattern looks at around it, is read once.
+        plain: dict[str, tuple[str, str] | None] = {}
+        spelt: dict[tuple[str, int], list[Hit]] = {}
         for candidate in _CANDIDATE.finditer(text):
             run = candidate.group()
+            start, end = candidate.span()
             if run.isascii() and run.isdigit():
                 # plain digits with clean edges, the common case, settle here
-                start, end = candidate.span()
                 before = text[start - 1] if start else ""
                 after = text[end] if end < length else ""
                 if before not in _EDGE_BEFORE and after not in _ASCII_ALNUM:
-                    found = classify(run, False) if len(run) <= 19 else None
+                    if run in plain:
+                        found = plain[run]
+                    else:
+                        found = plain[run] = classify(run, False) if len(run) <= 19 else None
                     if found is not None and found[0] in enabled:
                         append(Hit(found[0], start, end, found[1]))
                     continue
-            else:
-                start, end = candidate.span()
-            # separators, a prefix or a doubtful edge: the full pattern decides
-            for match in _RUN.finditer(text, max(0, start - 3), min(length, end + 2)):
-                self._scan_run(match.group(), match.start(), hits)
+            # separators, a prefix or a doubtful edge: the full pattern decides. Its lookbehind
+            # reaches 2 characters before the window, so those are part of what is remembered.
+            low, high = max(0, start - 3), min(length, end + 2)
+            seen = max(0, low - _RUN_LOOKBEHIND)
+            key = (text[seen:high], low - seen)
+            found_here = spelt.get(key)
+            if found_here is None:
+                found_here = []
+                for match in _RUN.finditer(text, low, high):
+                    self._scan_run(match.group(), match.start() - low, found_here)
+                spelt[key] = found_here
+            for hit in found_here:
+                append(Hit(hit.detector, hit.start + low, hit.end + low, hit.value))
 
     def _scan_run(self, run: str, offset: int, hits: list[Hit]) -> None:
         if _DECIMAL.fullmatch(run):

@@ -52,12 +52,21 @@ def check_json_lines(text: str) -> None:
 
 
 def embed_json(
-    text: str, mark: bytes, *, fields: Iterable[str], every_chars: int, lines: bool = False
+    text: str,
+    mark: bytes,
+    *,
+    fields: Iterable[str],
+    every_chars: int,
+    lines: bool = False,
+    parsed: bool = False,
 ) -> str:
-    """The body with the mark in its prose values; WatermarkError if it is not valid JSON."""
+    """The body with the mark in its prose values; WatermarkError if it is not valid JSON.
+    `parsed`: the caller has just read the body as JSON (the masker has), so it is not read
+    again here."""
     if not text.strip():
         return text  # an empty body carries nothing to mark or to leak
-    (check_json_lines if lines else check_json)(text)
+    if not parsed:
+        (check_json_lines if lines else check_json)(text)
     names = tuple(sorted(set(fields)))
     if not names:
         return text

@@ -51,9 +51,11 @@ class Watermarker:
         now: datetime,
         reference: str,
         csp: str | None = None,
+        parsed: bool = False,
     ) -> Watermarked:
         """Mark one response body. `csp` is the response's Content-Security-Policy header, if
-        any. Raises WatermarkError (block the response) when the body cannot be read as `kind`."""
+        any; `parsed` says a JSON body has just been read as JSON by the caller. Raises
+        WatermarkError (block the response) when the body cannot be read as `kind`."""
         mark = sign(Mark(agent, now, reference), self._key)
         invisible = self._setting.invisible
         every = invisible.every_chars
@@ -72,7 +74,12 @@ class Watermarker:
             return Watermarked(text, 0, False)
         if kind in ("json", "jsonl"):
             body = embed_json(
-                text, mark, fields=invisible.json_fields, every_chars=every, lines=kind == "jsonl"
+                text,
+                mark,
+                fields=invisible.json_fields,
+                every_chars=every,
+                lines=kind == "jsonl",
+                parsed=parsed,
             )
         elif kind == "text":
             body = embed(text, mark, every_chars=every)
