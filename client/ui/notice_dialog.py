@@ -1,0 +1,43 @@
+"""The confidentiality notice the agent acknowledges before clocking in: Enter agrees, Esc
+cancels (nothing is sent)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from .language import app_lang, say
+from .shift_port import Notice
+from .texts import NOTICE_KEYS, NOTICE_TITLE
+
+
+class NoticeDialog(ModalScreen[bool]):
+    """Dismissed with True when the agent agreed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "accept", "I agree"),
+        Binding("escape", "cancel", "Close", key_display="Esc"),
+    ]
+
+    def __init__(self, notice: Notice) -> None:
+        super().__init__(classes="dialog-screen")
+        self.notice = notice
+
+    def compose(self) -> ComposeResult:
+        text = self.notice.zh if app_lang(self) == "zh" else self.notice.en
+        with Vertical(id="notice-dialog", classes="dialog"):
+            yield Static(say(self, NOTICE_TITLE), classes="dialog-title")
+            with VerticalScroll():
+                yield Static(text, id="notice-text", markup=False)
+            yield Static(say(self, NOTICE_KEYS), classes="dialog-keys")
+
+    def action_accept(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
