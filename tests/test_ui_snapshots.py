@@ -5,6 +5,7 @@ deliberate change, and look at them). Results, shift and clock are fixed so the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,8 +20,11 @@ from homeagent.client.checks.result import CheckResult, Hint, Status
 from homeagent.client.commands.check import NOT_ENROLLED
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
 from homeagent.client.ui.messages import CheckFinished, CheckStarted
+from homeagent.client.ui.reason_dialog import ReasonDialog
 
+from .test_ui_work import ACTIVITY
 from .ui_pilot import wait_for
+from .ui_shift import RulesShift
 
 SnapCompare = Callable[..., bool]
 LANGS = ["en", "zh"]
@@ -111,3 +115,76 @@ def test_error_dialog(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(quiet_app("en"), terminal_size=(80, 24), run_before=error)
+
+
+def shift_at_work() -> RulesShift:
+    """Clocked in 2 h 5 min ago, on a break for 4 min 30 s, one change waiting offline."""
+    now = 1_764_748_800.0
+    shift = RulesShift(lambda: now, ACTIVITY)
+    shift.clock_in("2026-12")
+    shift.state = replace(shift.state, shift_start=now - 7500, status_since=now - 270)
+    shift.reachable = False
+    shift.set_status("break", "personal")
+    shift.state = replace(shift.state, status_since=now - 270)
+    return shift
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_work_screen(snap_compare: SnapCompare, lang: str) -> None:
+    shift = shift_at_work()
+    app = make_app(
+        UiConfig(
+            lang=lang,
+            shift=shift,
+            clock=shift.clock,
+            run_checks_at_start=False,
+            first_mode="work",
+        )
+    )
+
+    async def settled(pilot: Pilot[None]) -> None:
+        assert isinstance(pilot.app, HomeagentApp)
+        work = pilot.app.work_screen
+        await wait_for(pilot, lambda: work.snapshot is not None and not work.busy)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_activity_screen(snap_compare: SnapCompare, lang: str) -> None:
+    shift = shift_at_work()
+    app = make_app(
+        UiConfig(
+            lang=lang,
+            shift=shift,
+            clock=shift.clock,
+            run_checks_at_start=False,
+            first_mode="work",
+        )
+    )
+
+    async def loaded(pilot: Pilot[None]) -> None:
+        assert isinstance(pilot.app, HomeagentApp)
+        await pilot.press("a")
+        activity = pilot.app.activity_screen
+        await wait_for(pilot, lambda: activity.entries is not None)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)
+
+
+def test_not_ready_reasons(snap_compare: SnapCompare) -> None:
+    shift = shift_at_work()
+    app = make_app(UiConfig(lang="zh", shift=shift, clock=shift.clock, run_checks_at_start=False))
+
+    async def choosing(pilot: Pilot[None]) -> None:
+        assert isinstance(pilot.app, HomeagentApp)
+        work = pilot.app.work_screen
+        await pilot.press("w")
+        await wait_for(pilot, lambda: work.snapshot is not None and not work.busy)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReasonDialog))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=choosing)

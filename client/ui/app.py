@@ -11,7 +11,9 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..checks.context import CheckContext, GatewayEndpoint, Progress
@@ -127,6 +129,11 @@ class HomeagentApp(App[None]):
     def action_switch_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
 
+    def tell(self, screen: Screen[None], message: Message) -> None:
+        """From a worker thread: `message` to `screen`, through the app's event loop (a screen
+        not shown yet has no loop of its own to take it from another thread)."""
+        self.call_from_thread(screen.post_message, message)
+
     def show_error(self, error: BaseException) -> None:
         self.push_screen(ErrorDialog(hint_for(error)))
 
@@ -156,13 +163,13 @@ class HomeagentApp(App[None]):
         screen = self.check_screen
 
         def progressed(progress: Progress) -> None:
-            screen.post_message(CheckProgressed(progress))
+            self.tell(screen, CheckProgressed(progress))
 
         def started(name: str) -> None:
-            screen.post_message(CheckStarted(name))
+            self.tell(screen, CheckStarted(name))
 
         def finished(result: CheckResult) -> None:
-            screen.post_message(CheckFinished(result))
+            self.tell(screen, CheckFinished(result))
 
         ctx = CheckContext(
             lang=self.lang,
@@ -203,7 +210,7 @@ class HomeagentApp(App[None]):
 
     def post_shift(self, shift: ShiftPort, snapshot: ShiftSnapshot) -> None:
         """From a worker thread: the new state and queue to the work screen."""
-        self.work_screen.post_message(ShiftChanged(snapshot, shift.pending_changes()))
+        self.tell(self.work_screen, ShiftChanged(snapshot, shift.pending_changes()))
 
     def change_status(self, status: str, reason: str | None = None) -> None:
         shift = self.shift_or_explain()
@@ -277,7 +284,7 @@ class HomeagentApp(App[None]):
 
     @work(thread=True, exclusive=True, group="activity", exit_on_error=False)
     def activity_worker(self, shift: ShiftPort) -> None:
-        self.activity_screen.post_message(ActivityLoaded(shift.activity()))
+        self.tell(self.activity_screen, ActivityLoaded(shift.activity()))
 
 
 def make_app(config: UiConfig | None = None) -> HomeagentApp:
