@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..checks.context import CheckContext, GatewayEndpoint, Progress
-from ..checks.limits import Thresholds
 from ..checks.report import report_json
 from ..checks.result import CheckResult
 from ..lang import Lang
@@ -40,6 +39,9 @@ from .report_dialog import ReportDialog
 from .shift_port import ShiftPort, ShiftSnapshot
 from .texts import APP_TITLE, NOT_ENROLLED
 from .work_screen import WorkScreen
+
+if TYPE_CHECKING:
+    from ..checks.limits import Thresholds  # ruamel.yaml loads in the checking worker
 
 
 def bundled_limits() -> Thresholds:
