@@ -18,14 +18,17 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, ProgressBar, Static
 
+from homeagent.client.checks.context import Progress
 from homeagent.client.checks.report import report_json
-from homeagent.client.checks.result import Status
+from homeagent.client.checks.result import CheckResult, Status
 from homeagent.client.commands.common import CommandError
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
 from homeagent.client.ui.checklist_row import ChecklistRow
 from homeagent.client.ui.error_dialog import ErrorDialog
 from homeagent.client.ui.help_screen import HelpScreen
 from homeagent.client.ui.key_bar import KeyBar
+from homeagent.client.ui.level_meter import LevelMeter, level_bar
+from homeagent.client.ui.messages import CheckFinished, CheckProgressed, CheckStarted
 from homeagent.client.ui.report_dialog import ReportDialog
 from homeagent.proxy.core.posture_report import parse_report
 
@@ -176,10 +179,15 @@ def test_the_report_shown_is_the_report_sent() -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, ReportDialog))
             text = shown(app.screen.query_one("#report-text", Static))
             assert app.results is not None
-            assert text == report_json(app.results)
-            parsed = parse_report(text.encode())  # the gateway reads it
-            assert set(json.loads(text)["checks"]) == set(QUICK)
-            assert parsed is not None
+            sent = report_json(app.results)
+            # every field and figure of what is sent, in its order, laid out on lines
+            assert json.loads(text) == json.loads(sent)
+            assert list(json.loads(text)["checks"]) == list(QUICK)
+            assert text.count("\n") > 10
+            parsed = parse_report(sent.encode())  # the gateway reads what is sent
+            memory = parsed.checks.memory
+            assert memory is not None and memory.measurements is not None
+            assert memory.measurements.total_gb == app.results[0].measured["total_gb"]
 
     asyncio.run(scenario())
 
@@ -248,3 +256,34 @@ def test_textual_loads_only_for_the_tui() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_level_meter_shows_while_the_noise_check_records() -> None:
+    """The noise check's progress (as its worker posts it) moves the meter; it hides after."""
+
+    async def scenario() -> None:
+        app = make_app(UiConfig(lang="en", only=("noise",), run_checks_at_start=False))
+        async with app.run_test(size=SIZE) as pilot:
+            meter = app.check_screen.query_one(LevelMeter)
+            assert not meter.display
+            app.check_screen.post_message(CheckStarted("noise"))
+            recording = Progress("noise", fraction=0.4, phase="recording", value=-45.0)
+            app.check_screen.post_message(CheckProgressed(recording))
+            await wait_for(pilot, lambda: meter.level == -45.0)
+            assert meter.display
+            assert shown(meter) == f"Microphone level  {level_bar(-45.0)} -45 dBFS(A)"
+            assert "recording -45 dBFS(A)" in row_text(app, "noise")
+            result = CheckResult("noise", Status.PASS, {"dba": 38.0})
+            app.check_screen.post_message(CheckFinished(result))
+            await wait_for(pilot, lambda: app.check_screen.row("noise").result is result)
+            assert not meter.display
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("dbfs", "filled"), [(-90.0, 0), (-120.0, 0), (-45.0, 20), (0.0, 40), (6.0, 40)]
+)
+def test_level_bar(dbfs: float, filled: int) -> None:
+    bar = level_bar(dbfs)
+    assert len(bar) == 40 and bar.count("█") == filled

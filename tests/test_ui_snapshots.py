@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from homeagent.client.checks.context import Progress
 from homeagent.client.checks.cpu import CpuFacts, judge_cpu
 from homeagent.client.checks.limits import bundled_thresholds
 from homeagent.client.checks.memory import MemoryFacts, judge_memory
@@ -19,7 +20,7 @@ from homeagent.client.checks.removable_storage import judge_removable_storage
 from homeagent.client.checks.result import CheckResult, Hint, Status
 from homeagent.client.commands.check import NOT_ENROLLED
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
-from homeagent.client.ui.messages import CheckFinished, CheckStarted
+from homeagent.client.ui.messages import CheckFinished, CheckProgressed, CheckStarted
 from homeagent.client.ui.reason_dialog import ReasonDialog
 
 from .test_ui_work import ACTIVITY
@@ -188,3 +189,21 @@ def test_not_ready_reasons(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=choosing)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_check_screen_recording_noise(snap_compare: SnapCompare, lang: str) -> None:
+    async def recording(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, HomeagentApp)
+        app.check_screen.running = True
+        for result in fixed_results()[:3]:
+            app.check_screen.post_message(CheckStarted(result.name))
+            app.check_screen.post_message(CheckFinished(result))
+        app.check_screen.post_message(CheckStarted("noise"))
+        level = Progress("noise", fraction=0.6, phase="recording", value=-38.5)
+        app.check_screen.post_message(CheckProgressed(level))
+        await wait_for(pilot, lambda: app.check_screen.row("noise").progress is level)
+        await pilot.pause()
+
+    assert snap_compare(quiet_app(lang), terminal_size=(80, 24), run_before=recording)

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Digits, Static
 
 from homeagent.client.ui.activity_screen import ActivityScreen
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
+from homeagent.client.ui.confirm_dialog import ConfirmDialog
 from homeagent.client.ui.error_dialog import ErrorDialog
 from homeagent.client.ui.notice_dialog import NoticeDialog
 from homeagent.client.ui.reason_dialog import ReasonDialog
@@ -76,6 +77,14 @@ def test_clock_in_change_status_and_clock_out() -> None:
             await pilot.press("2")  # training
             await wait_for(pilot, lambda: idle(app) and status_text(app) == "Not ready · Training")
             await pilot.press("o")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("escape")  # keep working: nothing is sent
+            await wait_for(pilot, lambda: idle(app))
+            assert "clock_out" not in shift.calls
+            assert status_text(app) == "Not ready · Training"
+            await pilot.press("o")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("enter")
             await wait_for(pilot, lambda: idle(app) and status_text(app) == "Clocked out")
             assert shift.calls[-1] == "clock_out"
 

@@ -1,5 +1,5 @@
-"""The posture report this PC sends the gateway, from the checks' results: the same text is
-signed, sent, and shown to the agent on request, so what they read is exactly what leaves."""
+"""The posture report this PC sends the gateway, from the checks' results: the text that is
+signed and sent, and the same report laid out for the agent to read before it leaves."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def posture_report(results: Sequence[CheckResult]) -> dict[str, Any]:
 
 
 def report_json(results: Sequence[CheckResult]) -> str:
-    """The report as the exact JSON text to sign and send: indented, so an agent can read it,
-    and non-ASCII kept as is (a microphone's Chinese name stays readable)."""
-    return json.dumps(posture_report(results), ensure_ascii=False, indent=2)
+    """The exact text to sign and send: compact, non-ASCII kept as is (a microphone's Chinese
+    name stays itself), as the session layer's `send_posture` writes it."""
+    return json.dumps(posture_report(results), ensure_ascii=False, separators=(",", ":"))
+
+
+def readable(report_text: str) -> str:
+    """The same report indented for a person: every field and figure of `report_text`, in its
+    order, nothing added or left out."""
+    return json.dumps(json.loads(report_text), ensure_ascii=False, indent=2)

@@ -17,12 +17,13 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..checks.context import CheckContext, GatewayEndpoint, Progress
-from ..checks.report import report_json
+from ..checks.report import readable, report_json
 from ..checks.result import CheckResult
 from ..lang import Lang
 from .activity_screen import ActivityScreen
 from .check_runner import checklist_names, run_checklist
 from .check_screen import CheckScreen
+from .confirm_dialog import ConfirmDialog
 from .error_dialog import ErrorDialog, hint_for
 from .help_screen import HelpScreen
 from .messages import (
@@ -37,7 +38,7 @@ from .notice_dialog import NoticeDialog
 from .reason_dialog import ReasonDialog
 from .report_dialog import ReportDialog
 from .shift_port import ShiftPort, ShiftSnapshot
-from .texts import APP_TITLE, NOT_ENROLLED
+from .texts import APP_TITLE, CLOCK_OUT_KEYS, CLOCK_OUT_QUESTION, NOT_ENROLLED
 from .work_screen import WorkScreen
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ class HomeagentApp(App[None]):
         self.check_screen.post_message(ChecklistFinished(results))
 
     def action_show_report(self) -> None:
-        report = report_json(self.results) if self.results is not None else None
+        report = readable(report_json(self.results)) if self.results is not None else None
         self.push_screen(ReportDialog(report))
 
     # --- the shift ---------------------------------------------------------------------------
@@ -271,8 +272,13 @@ class HomeagentApp(App[None]):
         shift = self.shift_or_explain()
         if shift is None:
             return
-        self.work_screen.busy = True
-        self.clock_out_worker(shift)
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed and not self.work_screen.busy:
+                self.work_screen.busy = True
+                self.clock_out_worker(shift)
+
+        self.push_screen(ConfirmDialog(CLOCK_OUT_QUESTION, CLOCK_OUT_KEYS), answered)
 
     @work(thread=True, group="shift", exit_on_error=False)
     def clock_out_worker(self, shift: ShiftPort) -> None:

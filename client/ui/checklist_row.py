@@ -44,7 +44,7 @@ class ChecklistRow(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(classes="row-line")
-        yield ProgressBar(total=1.0, show_eta=False, classes="row-progress")
+        yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, classes="row-progress")
         yield Static(classes="row-hint")
 
     def on_mount(self) -> None:

@@ -24,7 +24,7 @@ class ReportDialog(ModalScreen[None]):
     def __init__(self, report: str | None) -> None:
         super().__init__(classes="dialog-screen")
         self.report = report
-        """The report's JSON text; None before the checks finished."""
+        """The report as sent, laid out to read; None before the checks finished."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="report-dialog", classes="dialog"):

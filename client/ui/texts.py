@@ -106,6 +106,14 @@ CHOOSE_REASON = Hint(
 )
 NOTICE_TITLE = Hint(zh="保密须知", en="Confidentiality notice")
 NOTICE_KEYS = Hint(zh="回车：同意并上班    Esc：取消", en="Enter: I agree, clock in    Esc: cancel")
+CLOCK_OUT_QUESTION = Hint(
+    zh="现在下班打卡吗？会话将结束，业务系统在您再次上班打卡前无法使用。",
+    en="Clock out now? Your session ends, and the business apps stop working until you clock "
+    "in again.",
+)
+CLOCK_OUT_KEYS = Hint(
+    zh="回车：下班打卡    Esc：继续工作", en="Enter: clock out    Esc: keep working"
+)
 BUSY_WORKING = Hint(zh="正在与网关通信…", en="Talking to the gateway…")
 
 # --- the activity screen ------------------------------------------------------------------------
