@@ -100,10 +100,12 @@ def test_a_running_check_shows_its_progress() -> None:
                 return row.running and progress is not None and (progress.fraction or 0) > 0
 
             await wait_for(pilot, sampling)
+            assert not app.check_screen.active_bindings["r"].enabled  # dimmed while running
             bar = row.query_one(ProgressBar)
             assert bar.display and 0 < (bar.progress or 0) <= 1
             assert "load " in row_text(app, "cpu") and "% done" in row_text(app, "cpu")
             await wait_for(pilot, lambda: finished(app))
+            assert app.check_screen.active_bindings["r"].enabled
             assert not bar.display
             assert "logical cores" in row_text(app, "cpu")
 

@@ -72,6 +72,18 @@ class UiConfig:
     first_mode: str = "checks"
 
 
+SHIFT_ACTIONS = frozenset(
+    {
+        "clock_in",
+        "clock_out",
+        "set_ready",
+        "set_not_ready",
+        "set_break",
+        "set_after_call_work",
+    }
+)
+
+
 class HomeagentApp(App[None]):
     CSS_PATH = "homeagent.tcss"
     ENABLE_COMMAND_PALETTE = False
@@ -131,6 +143,15 @@ class HomeagentApp(App[None]):
 
     def action_switch_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that would have to wait are shown dimmed and do nothing: checking again while
+        the checks run, a shift change while the last one is on its way."""
+        if action == "run_checks" and self.check_screen.running:
+            return None
+        if action in SHIFT_ACTIONS and self.work_screen.busy:
+            return None
+        return True
 
     def tell(self, screen: Screen[None], message: Message) -> None:
         """From a worker thread: `message` to `screen`, through the app's event loop (a screen

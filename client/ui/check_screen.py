@@ -100,6 +100,7 @@ class CheckScreen(Screen[None]):
 
     def watch_running(self) -> None:
         self.show_summary()
+        self.refresh_bindings()
 
     def watch_results(self) -> None:
         self.show_summary()

@@ -20,7 +20,12 @@ class KeyBar(Static):
 
     def on_mount(self) -> None:
         self.watch(self.app, "lang", self.show_keys, init=False)
+        # a key that cannot be used now (checks running, a call under way) shows dimmed
+        self.screen.bindings_updated_signal.subscribe(self, self.show_keys)
         self.call_after_refresh(self.show_keys)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def on_resize(self, _: events.Resize) -> None:
         self.show_keys()

@@ -91,6 +91,7 @@ class WorkScreen(Screen[None]):
 
     def watch_busy(self) -> None:
         self.show_texts()
+        self.refresh_bindings()
 
     def show_texts(self, _: object = None) -> None:
         if not self.composed:
