@@ -5,7 +5,6 @@ real terminal (pty)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import pty
@@ -16,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 
 from homeagent.client.checks.context import Progress
@@ -28,11 +28,15 @@ from homeagent.client.ui.error_dialog import ErrorDialog
 from homeagent.client.ui.help_screen import HelpScreen
 from homeagent.client.ui.key_bar import KeyBar
 from homeagent.client.ui.level_meter import LevelMeter, level_bar
-from homeagent.client.ui.messages import CheckFinished, CheckProgressed, CheckStarted
+from homeagent.client.ui.messages import (
+    CheckFinished,
+    CheckProgressed,
+    CheckStarted,
+)
 from homeagent.client.ui.report_dialog import ReportDialog
 from homeagent.proxy.core.posture_report import parse_report
 
-from .ui_pilot import shown, wait_for
+from .ui_pilot import run_bounded, shown, wait_for
 
 QUICK = ("memory", "network", "removable_storage", "processes")
 """Real checks that finish at once (the CPU's load takes 3 s); network is skipped unenrolled."""
@@ -83,7 +87,7 @@ def test_checklist_fills_in_live(
             assert ("未通过" if lang == "zh" else "Not passed") in summary or not failed
             assert keys in shown(screen.query_one(KeyBar))
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_a_running_check_shows_its_progress() -> None:
@@ -109,7 +113,7 @@ def test_a_running_check_shows_its_progress() -> None:
             assert not bar.display
             assert "logical cores" in row_text(app, "cpu")
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_a_check_this_version_lacks_is_not_available_yet(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +129,7 @@ def test_a_check_this_version_lacks_is_not_available_yet(monkeypatch: pytest.Mon
             assert "尚未提供这项检查" in hint_text(app, "noise")
             assert row_text(app, "memory").startswith(" ✓ ")
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_a_broken_check_fails_with_a_hint_and_the_others_run() -> None:
@@ -144,7 +148,7 @@ def test_a_broken_check_fails_with_a_hint_and_the_others_run() -> None:
             summary = shown(app.check_screen.query_one("#checks-summary", Static))
             assert summary.startswith("Not passed: 1 (Forbidden apps)")
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_a_worker_error_is_a_dialog_saying_what_to_do() -> None:
@@ -163,7 +167,7 @@ def test_a_worker_error_is_a_dialog_saying_what_to_do() -> None:
             await pilot.press("enter")
             await wait_for(pilot, lambda: not isinstance(app.screen, ErrorDialog))
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_the_report_shown_is_the_report_sent() -> None:
@@ -191,7 +195,7 @@ def test_the_report_shown_is_the_report_sent() -> None:
             assert memory is not None and memory.measurements is not None
             assert memory.measurements.total_gb == app.results[0].measured["total_gb"]
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_language_switches_live_and_help_opens_and_closes() -> None:
@@ -215,7 +219,7 @@ def test_language_switches_live_and_help_opens_and_closes() -> None:
             await wait_for(pilot, lambda: finished(app))
             assert all(isinstance(r, ChecklistRow) for r in app.check_screen.query(ChecklistRow))
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_homeagent_alone_opens_the_tui_on_a_terminal(tmp_path: Path) -> None:
@@ -280,7 +284,7 @@ def test_the_level_meter_shows_while_the_noise_check_records() -> None:
             await wait_for(pilot, lambda: app.check_screen.row("noise").result is result)
             assert not meter.display
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 @pytest.mark.parametrize(
@@ -289,3 +293,20 @@ def test_the_level_meter_shows_while_the_noise_check_records() -> None:
 def test_level_bar(dbfs: float, filled: int) -> None:
     bar = level_bar(dbfs)
     assert len(bar) == 40 and bar.count("█") == filled
+
+
+def test_no_message_bubbles() -> None:
+    """The app relays workers' messages to screens: one that bubbled from the screen back to
+    the app would be relayed again, forever, starving the event loop (it happened with
+    ChecklistFinished; a test of the loop itself could only hang)."""
+    import inspect
+
+    from homeagent.client.ui import messages
+
+    classes = [
+        c
+        for _, c in inspect.getmembers(messages, inspect.isclass)
+        if c.__module__ == messages.__name__ and issubclass(c, Message)
+    ]
+    assert len(classes) >= 7
+    assert [c.__name__ for c in classes if c.bubble] == []

@@ -20,7 +20,12 @@ from homeagent.client.checks.removable_storage import judge_removable_storage
 from homeagent.client.checks.result import CheckResult, Hint, Status
 from homeagent.client.commands.check import NOT_ENROLLED
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
-from homeagent.client.ui.messages import CheckFinished, CheckProgressed, CheckStarted
+from homeagent.client.ui.messages import (
+    CheckFinished,
+    ChecklistFinished,
+    CheckProgressed,
+    CheckStarted,
+)
 from homeagent.client.ui.reason_dialog import ReasonDialog
 
 from .test_ui_work import ACTIVITY
@@ -68,7 +73,7 @@ async def feed_results(pilot: Pilot[None]) -> None:
     for result in results:
         app.check_screen.post_message(CheckStarted(result.name))
         app.check_screen.post_message(CheckFinished(result))
-    app.checks_done(results)
+    app.post_message(ChecklistFinished(results))
     await wait_for(pilot, lambda: app.check_screen.results is not None)
     await pilot.pause()
 

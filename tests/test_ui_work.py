@@ -4,8 +4,6 @@ fixed clock, what the gateway blocked and masked; and before enrolment, what to 
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import DataTable, Digits, Static
 
 from homeagent.client.ui.activity_screen import ActivityScreen
@@ -17,7 +15,7 @@ from homeagent.client.ui.reason_dialog import ReasonDialog
 from homeagent.client.ui.shift_port import ActivityEntry
 from homeagent.client.ui.work_screen import clock_text
 
-from .ui_pilot import shown, wait_for
+from .ui_pilot import run_bounded, shown, wait_for
 from .ui_shift import RulesShift
 
 SIZE = (80, 24)
@@ -88,7 +86,7 @@ def test_clock_in_change_status_and_clock_out() -> None:
             await wait_for(pilot, lambda: idle(app) and status_text(app) == "Clocked out")
             assert shift.calls[-1] == "clock_out"
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_declining_the_notice_sends_nothing() -> None:
@@ -107,7 +105,7 @@ def test_declining_the_notice_sends_nothing() -> None:
             assert status_text(app) == "未上班"
             assert not [c for c in shift.calls if c.startswith("clock_in")]
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_a_refused_change_is_a_dialog_in_the_agents_language() -> None:
@@ -140,7 +138,7 @@ def test_a_refused_change_is_a_dialog_in_the_agents_language() -> None:
             await wait_for(pilot, lambda: idle(app))
             assert status_text(app) == "休息"
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_changes_wait_on_this_pc_while_the_gateway_is_away() -> None:
@@ -168,7 +166,7 @@ def test_changes_wait_on_this_pc_while_the_gateway_is_away() -> None:
             await pilot.press("l")
             await wait_for(pilot, lambda: shown(pending).startswith("2 项状态更改暂存在本机"))
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_before_enrolment_the_keys_say_how_to_enrol() -> None:
@@ -186,7 +184,7 @@ def test_before_enrolment_the_keys_say_how_to_enrol() -> None:
             note = shown(app.activity_screen.query_one("#activity-note", Static))
             assert "not enrolled" in note
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 ACTIVITY = [
@@ -243,7 +241,7 @@ def test_activity_shows_what_was_blocked_and_masked_with_the_rule() -> None:
             await pilot.press("u")
             await wait_for(pilot, lambda: shift.calls.count("activity") == calls + 1)
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_clock_text() -> None:

@@ -3,8 +3,10 @@ text a widget shows, and the app built the way the CLI builds it."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -29,3 +31,12 @@ async def wait_for(
 def shown(widget: Static) -> str:
     """The plain text a Static shows now."""
     return str(widget.render())
+
+
+SCENARIO_S = 120.0
+"""Longest a whole pilot scenario may take: a flooded app whose queue never drains fails the
+test instead of hanging it."""
+
+
+def run_bounded(scenario: Coroutine[Any, Any, None], timeout: float = SCENARIO_S) -> None:
+    asyncio.run(asyncio.wait_for(scenario, timeout))

@@ -32,6 +32,7 @@ from .messages import (
     ChecklistFinished,
     CheckProgressed,
     CheckStarted,
+    ForScreen,
     ShiftChanged,
 )
 from .notice_dialog import NoticeDialog
@@ -154,9 +155,14 @@ class HomeagentApp(App[None]):
         return True
 
     def tell(self, screen: Screen[None], message: Message) -> None:
-        """From a worker thread: `message` to `screen`, through the app's event loop (a screen
-        not shown yet has no loop of its own to take it from another thread)."""
-        self.call_from_thread(screen.post_message, message)
+        """From a worker thread: `message` to `screen` by way of the app, whose queue takes
+        messages from any thread without blocking it (a recording must not wait for the
+        screen to redraw); a screen not shown yet cannot take one from another thread."""
+        self.post_message(ForScreen(screen, message))
+
+    @on(ForScreen)
+    def for_screen(self, relay: ForScreen) -> None:
+        relay.screen.post_message(relay.message)
 
     def show_error(self, error: BaseException) -> None:
         self.push_screen(ErrorDialog(hint_for(error)))
@@ -202,11 +208,13 @@ class HomeagentApp(App[None]):
             progress=progressed,
         )
         results = run_checklist(self.config.thresholds(), ctx, screen.names, started, finished)
-        self.call_from_thread(self.checks_done, results)
+        # through the app's queue too, so it arrives after the last check's own messages
+        self.post_message(ChecklistFinished(results))
 
-    def checks_done(self, results: list[CheckResult]) -> None:
-        self.results = results
-        self.check_screen.post_message(ChecklistFinished(results))
+    @on(ChecklistFinished)
+    def checks_done(self, message: ChecklistFinished) -> None:
+        self.results = message.results
+        self.check_screen.post_message(ChecklistFinished(message.results))
 
     def action_show_report(self) -> None:
         report = readable(report_json(self.results)) if self.results is not None else None

@@ -1,22 +1,24 @@
 """Messages the app's workers post to the screens: a check starting, its live progress, its
-result, the checklist done, and the shift's new state."""
+result, the checklist done, and the shift's new state. None bubbles: each is for the one node
+it is posted to (a screen's message bubbling to the app that relays it would come round again)."""
 
 from __future__ import annotations
 
 from textual.message import Message
+from textual.screen import Screen
 
 from ..checks.context import Progress
 from ..checks.result import CheckResult
 from .shift_port import ActivityEntry, PendingChange, ShiftSnapshot
 
 
-class CheckStarted(Message):
+class CheckStarted(Message, bubble=False):
     def __init__(self, check: str) -> None:
         super().__init__()
         self.check = check
 
 
-class CheckProgressed(Message):
+class CheckProgressed(Message, bubble=False):
     """A step of a check in progress, posted from the checking thread."""
 
     def __init__(self, progress: Progress) -> None:
@@ -24,19 +26,19 @@ class CheckProgressed(Message):
         self.progress = progress
 
 
-class CheckFinished(Message):
+class CheckFinished(Message, bubble=False):
     def __init__(self, result: CheckResult) -> None:
         super().__init__()
         self.result = result
 
 
-class ChecklistFinished(Message):
+class ChecklistFinished(Message, bubble=False):
     def __init__(self, results: list[CheckResult]) -> None:
         super().__init__()
         self.results = results
 
 
-class ShiftChanged(Message):
+class ShiftChanged(Message, bubble=False):
     """The shift as the service now reports it, with the changes still waiting to be sent."""
 
     def __init__(self, snapshot: ShiftSnapshot, pending: list[PendingChange]) -> None:
@@ -45,7 +47,16 @@ class ShiftChanged(Message):
         self.pending = pending
 
 
-class ActivityLoaded(Message):
+class ActivityLoaded(Message, bubble=False):
     def __init__(self, entries: list[ActivityEntry]) -> None:
         super().__init__()
         self.entries = entries
+
+
+class ForScreen(Message, bubble=False):
+    """A worker's message on its way to a screen, through the app's queue."""
+
+    def __init__(self, screen: Screen[None], message: Message) -> None:
+        super().__init__()
+        self.screen = screen
+        self.message = message
