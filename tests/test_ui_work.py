@@ -33,9 +33,15 @@ class Clock:
 
 
 def work_app(lang: str, shift: RulesShift | None, clock: Clock) -> HomeagentApp:
-    return make_app(
-        UiConfig(lang=lang, shift=shift, clock=clock, run_checks_at_start=False, first_mode="work")
+    config = UiConfig(
+        lang=lang,
+        shift=shift,
+        clock=clock,
+        run_checks_at_start=False,
+        first_mode="work",
+        shift_poll_seconds=0.2,
     )
+    return make_app(config)
 
 
 def status_text(app: HomeagentApp) -> str:
@@ -165,6 +171,9 @@ def test_changes_wait_on_this_pc_while_the_gateway_is_away() -> None:
             )
             await pilot.press("l")
             await wait_for(pilot, lambda: shown(pending).startswith("2 项状态更改暂存在本机"))
+            shift.reachable = True  # the next look finds the queue delivered
+            await wait_for(pilot, lambda: shown(pending) == "所有状态更改均已送达网关。")
+            assert status_text(app) == "就绪"
 
     run_bounded(scenario())
 
@@ -221,8 +230,13 @@ def test_activity_shows_what_was_blocked_and_masked_with_the_rule() -> None:
     async def scenario() -> None:
         app = work_app("en", shift, clock)
         async with app.run_test(size=SIZE) as pilot:
+            shift.hold_activity.clear()  # the gateway takes its time
             await pilot.press("a")
+            note = app.activity_screen.query_one("#activity-note", Static)
+            await wait_for(pilot, lambda: shown(note) == "Talking to the gateway…")
+            shift.hold_activity.set()
             await wait_for(pilot, lambda: app.activity_screen.entries is not None)
+            assert shown(note) == ""
             table = app.activity_screen.query_one(DataTable)
             rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
             assert rows == [

@@ -5,6 +5,7 @@ offline queue will."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -34,9 +35,15 @@ class RulesShift:
         self.reachable = True
         self.entries = activity or []
         self.calls: list[str] = []
+        self.hold_activity = threading.Event()
+        """Cleared: `activity` waits (bounded) until it is set, as a slow gateway would."""
+        self.hold_activity.set()
 
     def snapshot(self) -> ShiftSnapshot:
+        """As the service's delivery: once the gateway is back, the queue goes out."""
         self.calls.append("snapshot")
+        if self.reachable:
+            self.queue.clear()
         return self.state
 
     def notice(self) -> Notice:
@@ -86,4 +93,5 @@ class RulesShift:
 
     def activity(self, limit: int = 50) -> list[ActivityEntry]:
         self.calls.append("activity")
+        self.hold_activity.wait(timeout=30)
         return self.entries[:limit]

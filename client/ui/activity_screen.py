@@ -17,7 +17,15 @@ from .key_bar import KeyBar
 from .language import app_lang, say
 from .messages import ActivityLoaded
 from .shift_port import ActivityEntry
-from .texts import ACTIVITY_COLUMNS, ACTIVITY_EMPTY, ACTIVITY_TITLE, DECISIONS, MASKED, NOT_ENROLLED
+from .texts import (
+    ACTIVITY_COLUMNS,
+    ACTIVITY_EMPTY,
+    ACTIVITY_TITLE,
+    BUSY_WORKING,
+    DECISIONS,
+    MASKED,
+    NOT_ENROLLED,
+)
 
 PATH_COLUMNS = 40
 """Long paths are cut to keep a row on one line of an 80-column terminal."""
@@ -46,6 +54,9 @@ class ActivityScreen(Screen[None]):
     entries: reactive[tuple[ActivityEntry, ...] | None] = reactive(None, init=False)
     """The gateway's latest decisions for this agent; None until first loaded."""
 
+    loading_entries: reactive[bool] = reactive(False, init=False)
+    """The gateway is being asked (a worker)."""
+
     def __init__(self, enrolled: bool) -> None:
         super().__init__(id="activity")
         self.composed = False
@@ -65,6 +76,10 @@ class ActivityScreen(Screen[None]):
     @on(ActivityLoaded)
     def activity_loaded(self, message: ActivityLoaded) -> None:
         self.entries = tuple(e for e in message.entries if worth_showing(e))
+        self.loading_entries = False
+
+    def watch_loading_entries(self) -> None:
+        self.show_texts()
 
     def watch_entries(self) -> None:
         self.show_texts()
@@ -78,6 +93,8 @@ class ActivityScreen(Screen[None]):
         note = ""
         if not self.enrolled:
             note = say(self, NOT_ENROLLED)
+        elif self.loading_entries:
+            note = say(self, BUSY_WORKING)
         elif entries is not None and not entries:
             note = say(self, ACTIVITY_EMPTY)
         self.query_one("#activity-note", Static).update(note)

@@ -71,6 +71,8 @@ class UiConfig:
     clock: Callable[[], float] = time.time
     """Unix seconds now, for the work screen's timers."""
     first_mode: str = "checks"
+    shift_poll_seconds: float = 30.0
+    """How often the work screen asks the service how the shift stands (pending changes)."""
 
 
 SHIFT_ACTIONS = frozenset(
@@ -108,6 +110,10 @@ class HomeagentApp(App[None]):
         self.check_screen = CheckScreen(checklist_names(config.only), config.gateway is not None)
         self.work_screen = WorkScreen(enrolled, config.clock)
         self.activity_screen = ActivityScreen(enrolled)
+        self.polling = False
+        """A look at the shift is under way (one at a time)."""
+        self.shift_calls = 0
+        """Calls that changed the shift, so far (a look older than the last is dropped)."""
         self.results: list[CheckResult] | None = None
         """The latest complete checklist's results (the posture report is made from them)."""
         self.add_mode("checks", lambda: self.check_screen)
@@ -120,8 +126,9 @@ class HomeagentApp(App[None]):
         if self.config.run_checks_at_start:
             self.action_run_checks()
         if self.config.shift is not None:
-            self.work_screen.busy = True
+            self.start_shift_call()
             self.refresh_shift()
+            self.set_interval(self.config.shift_poll_seconds, self.poll_shift)
 
     def watch_lang(self, lang: Lang) -> None:
         self.title = APP_TITLE(lang)
@@ -176,6 +183,10 @@ class HomeagentApp(App[None]):
             self.check_screen.running = False
         if event.worker.group == "shift":
             self.work_screen.busy = False
+        if event.worker.group == "activity":
+            self.activity_screen.loading_entries = False
+        if event.worker.group == "shift-poll":
+            return  # a look the agent did not ask for: the next one tries again, no dialog
         error = event.worker.error
         if error is not None:
             self.show_error(error)
@@ -240,6 +251,33 @@ class HomeagentApp(App[None]):
         if shift is not None:
             self.post_shift(shift, shift.snapshot())
 
+    def start_shift_call(self) -> None:
+        """A call that changes the shift begins: the keys wait, and a look taken before it
+        is out of date."""
+        self.work_screen.busy = True
+        self.shift_calls += 1
+
+    def poll_shift(self) -> None:
+        """Now and then: the queue shrinks as the gateway takes waiting changes, and the
+        gateway may have changed the status (a shift it ended)."""
+        if not self.work_screen.busy and not self.polling:
+            self.polling = True
+            self.poll_worker(self.shift_calls)
+
+    @work(thread=True, group="shift-poll", exit_on_error=False)
+    def poll_worker(self, calls_before: int) -> None:
+        shift = self.config.shift
+        try:
+            if shift is not None:
+                changed = ShiftChanged(shift.snapshot(), shift.pending_changes(), settles=False)
+                self.call_from_thread(self.show_poll, calls_before, changed)
+        finally:
+            self.polling = False
+
+    def show_poll(self, calls_before: int, changed: ShiftChanged) -> None:
+        if calls_before == self.shift_calls:  # else a change since made it stale
+            self.work_screen.post_message(changed)
+
     def post_shift(self, shift: ShiftPort, snapshot: ShiftSnapshot) -> None:
         """From a worker thread: the new state and queue to the work screen."""
         self.tell(self.work_screen, ShiftChanged(snapshot, shift.pending_changes()))
@@ -248,7 +286,7 @@ class HomeagentApp(App[None]):
         shift = self.shift_or_explain()
         if shift is None:
             return
-        self.work_screen.busy = True
+        self.start_shift_call()
         self.status_worker(shift, status, reason)
 
     @work(thread=True, group="shift", exit_on_error=False)
@@ -278,7 +316,7 @@ class HomeagentApp(App[None]):
         shift = self.shift_or_explain()
         if shift is None:
             return
-        self.work_screen.busy = True
+        self.start_shift_call()
         self.notice_worker(shift)
 
     @work(thread=True, group="shift", exit_on_error=False)
@@ -304,7 +342,7 @@ class HomeagentApp(App[None]):
 
         def answered(confirmed: bool | None) -> None:
             if confirmed and not self.work_screen.busy:
-                self.work_screen.busy = True
+                self.start_shift_call()
                 self.clock_out_worker(shift)
 
         self.push_screen(ConfirmDialog(CLOCK_OUT_QUESTION, CLOCK_OUT_KEYS), answered)
@@ -317,6 +355,7 @@ class HomeagentApp(App[None]):
 
     def action_reload(self) -> None:
         if self.config.shift is not None:
+            self.activity_screen.loading_entries = True
             self.activity_worker(self.config.shift)
 
     @work(thread=True, exclusive=True, group="activity", exit_on_error=False)

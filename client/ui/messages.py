@@ -41,10 +41,15 @@ class ChecklistFinished(Message, bubble=False):
 class ShiftChanged(Message, bubble=False):
     """The shift as the service now reports it, with the changes still waiting to be sent."""
 
-    def __init__(self, snapshot: ShiftSnapshot, pending: list[PendingChange]) -> None:
+    def __init__(
+        self, snapshot: ShiftSnapshot, pending: list[PendingChange], settles: bool = True
+    ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.pending = pending
+        self.settles = settles
+        """It answers the agent's own call (the keys may be used again); False for a look
+        the app takes by itself now and then."""
 
 
 class ActivityLoaded(Message, bubble=False):

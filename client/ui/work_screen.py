@@ -81,7 +81,8 @@ class WorkScreen(Screen[None]):
     def shift_changed(self, message: ShiftChanged) -> None:
         self.snapshot = message.snapshot
         self.pending = tuple(message.pending)
-        self.busy = False
+        if message.settles:
+            self.busy = False
 
     def watch_snapshot(self) -> None:
         self.show_texts()
