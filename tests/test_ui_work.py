@@ -4,7 +4,7 @@ fixed clock, what the gateway blocked and masked; and before enrolment, what to 
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Digits, Static
+from textual.widgets import DataTable, Digits, OptionList, Static
 
 from homeagent.client.ui.activity_screen import ActivityScreen
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
@@ -78,6 +78,8 @@ def test_clock_in_change_status_and_clock_out() -> None:
             assert app.work_screen.query_one("#status-timer", Digits).value == "00:00:00"
             await pilot.press("2")
             await wait_for(pilot, lambda: isinstance(app.screen, ReasonDialog))
+            options = app.screen.query_one(OptionList)
+            assert str(options.get_option_at_index(1).prompt) == "2  Training"
             await pilot.press("2")  # training
             await wait_for(pilot, lambda: idle(app) and status_text(app) == "Not ready · Training")
             await pilot.press("o")

@@ -29,12 +29,20 @@ class NoticeDialog(ModalScreen[bool]):
         self.notice = notice
 
     def compose(self) -> ComposeResult:
-        text = self.notice.zh if app_lang(self) == "zh" else self.notice.en
         with Vertical(id="notice-dialog", classes="dialog"):
-            yield Static(say(self, NOTICE_TITLE), classes="dialog-title")
+            yield Static(classes="dialog-title", id="notice-title")
             with VerticalScroll():
-                yield Static(text, id="notice-text", markup=False)
-            yield Static(say(self, NOTICE_KEYS), classes="dialog-keys")
+                yield Static(id="notice-text", markup=False)
+            yield Static(classes="dialog-keys", id="notice-keys")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self.show_texts)
+
+    def show_texts(self, _: object = None) -> None:
+        text = self.notice.zh if app_lang(self) == "zh" else self.notice.en
+        self.query_one("#notice-title", Static).update(say(self, NOTICE_TITLE))
+        self.query_one("#notice-text", Static).update(text)
+        self.query_one("#notice-keys", Static).update(say(self, NOTICE_KEYS))
 
     def action_accept(self) -> None:
         self.dismiss(True)

@@ -35,16 +35,23 @@ class ReasonDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reason-dialog", classes="dialog"):
-            yield Static(say(self, CHOOSE_REASON), classes="dialog-title")
-            yield OptionList(
-                *(
-                    Option(f"{i}  {say(self, REASONS[code])}", id=code)
-                    for i, code in enumerate(REASON_CODES, 1)
-                )
-            )
+            yield Static(classes="dialog-title", id="reason-title")
+            yield OptionList()
 
     def on_mount(self) -> None:
+        self.watch(self.app, "lang", self.show_texts)
         self.query_one(OptionList).focus()
+
+    def show_texts(self, _: object = None) -> None:
+        self.query_one("#reason-title", Static).update(say(self, CHOOSE_REASON))
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(
+            Option(f"{i}  {say(self, REASONS[code])}", id=code)
+            for i, code in enumerate(REASON_CODES, 1)
+        )
+        options.highlighted = highlighted if highlighted is not None else 0
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
