@@ -1,4 +1,4 @@
-"""`homeagent`: the agent's command line. Without a command it opens the TUI (when installed);
+"""`homeagent`: the agent's command line. Without a command, on a terminal, it opens the TUI;
 every TUI action has a command twin here, for scripts, remote support and screen readers."""
 
 from __future__ import annotations
@@ -12,7 +12,15 @@ from importlib.metadata import version
 from .commands.common import CommandError
 
 # Each module registers its subcommands; the order is the order of `--help`.
-COMMAND_MODULES: tuple[str, ...] = ("enrol", "check", "clock", "status", "recheck", "forward")
+COMMAND_MODULES: tuple[str, ...] = (
+    "enrol",
+    "check",
+    "clock",
+    "status",
+    "recheck",
+    "forward",
+    "ui",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -37,8 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help(sys.stderr)
-        return 2
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # no terminal to draw on (a pipe, a script): say what there is instead
+            parser.print_help(sys.stderr)
+            return 2
+        from .commands.ui import ui_command
+
+        handler = ui_command
     try:
         return handler(args)
     except CommandError as err:
