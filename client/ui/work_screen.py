@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Digits, Static
 
+from ..checks.result import Hint
 from .key_bar import KeyBar
 from .language import app_lang, say
 from .messages import ShiftChanged
@@ -53,6 +54,8 @@ class WorkScreen(Screen[None]):
     """Status changes kept on this PC until the gateway takes them."""
     busy: reactive[bool] = reactive(False, init=False)
     """A call to the gateway is under way (a worker)."""
+    forwarding: reactive[Hint | None] = reactive(None, init=False)
+    """How to point the browser at the local forwarder, while it carries the shift's traffic."""
 
     def __init__(self, enrolled: bool, clock: Callable[[], float]) -> None:
         super().__init__(id="work")
@@ -90,6 +93,9 @@ class WorkScreen(Screen[None]):
     def watch_pending(self) -> None:
         self.show_texts()
 
+    def watch_forwarding(self) -> None:
+        self.show_texts()
+
     def watch_busy(self) -> None:
         self.show_texts()
         self.refresh_bindings()
@@ -124,6 +130,8 @@ class WorkScreen(Screen[None]):
             note = say(self, NOT_ENROLLED)
         elif self.busy:
             note = say(self, BUSY_WORKING)
+        elif self.forwarding is not None:
+            note = say(self, self.forwarding)
         self.query_one("#work-note", Static).update(note)
         self.show_times()
 
