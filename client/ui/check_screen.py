@@ -13,8 +13,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ..checks.readout import label
 from ..checks.result import CheckResult, Hint, Status
-from ..commands.check import label
 from .checklist_row import ChecklistRow
 from .key_bar import KeyBar
 from .language import app_lang, say
