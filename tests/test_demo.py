@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from homeagent.proxy.core.policy.base import Level
 from homeagent.proxy.core.policy.loader import load_policy
-from homeagent.proxy.core.policy.posture import CHECK_NAMES, Level
+from homeagent.proxy.core.policy.posture import CHECK_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_POLICY = ROOT / "policies" / "examples" / "demo.yaml"

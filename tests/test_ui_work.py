@@ -265,3 +265,13 @@ def test_clock_text() -> None:
     assert clock_text(3725.9) == "01:02:05"
     assert clock_text(-5) == "00:00:00"
     assert clock_text(36 * 3600) == "36:00:00"
+
+
+def test_reasons_the_agent_did_not_choose_read_plainly() -> None:
+    from homeagent.client.ui.work_screen import reason_text
+
+    assert reason_text("meeting", "en") == "Meeting"
+    assert reason_text("clock_in", "en") == "just clocked in: press 1 when ready"
+    assert reason_text("posture.noise", "en") == "Background noise check failed"
+    assert reason_text("posture.noise", "zh") == "背景噪声未通过"
+    assert reason_text("something_new", "en") == "something_new"

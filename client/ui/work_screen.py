@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Digits, Static
 
+from ..checks.labels import check_label
 from ..checks.result import Hint
 from .key_bar import KeyBar
 from .language import app_lang, say
@@ -25,7 +26,7 @@ from .texts import (
     NOT_ENROLLED,
     PENDING_NONE,
     PENDING_SOME,
-    REASONS,
+    REASON_NAMES,
     SHIFT_TIME,
     STATUS_NAMES,
     WORK_TITLE,
@@ -36,6 +37,17 @@ def clock_text(seconds: float) -> str:
     """`01:02:03`: hours, minutes and seconds of a span (never negative)."""
     whole = max(0, int(seconds))
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A status reason as the agent reads it; `posture.noise` names the home check that failed."""
+    known = REASON_NAMES.get(reason)
+    if known is not None:
+        return known(lang)
+    check = reason.removeprefix("posture.")
+    if check != reason:
+        return f"{check_label(check)(lang)}{'未通过' if lang == 'zh' else ' check failed'}"
+    return reason
 
 
 class WorkScreen(Screen[None]):
@@ -109,8 +121,7 @@ class WorkScreen(Screen[None]):
         status = snapshot.status if snapshot else "offline"
         name = say(self, STATUS_NAMES.get(status, STATUS_NAMES["offline"]))
         if snapshot and snapshot.reason:
-            known = REASONS.get(snapshot.reason)
-            name = f"{name} · {known(lang) if known else snapshot.reason}"
+            name = f"{name} · {reason_text(snapshot.reason, lang)}"
         box = self.query_one("#status-box", Static)
         box.update(name)
         box.set_classes(f"status-{status}")
