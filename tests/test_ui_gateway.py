@@ -7,6 +7,7 @@ it is back, activity, and the local forwarder carrying a page from clock-in to c
 from __future__ import annotations
 
 import ssl
+import time
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 from textual.widgets import Static
 
-from homeagent.client.session.service import ShiftService
+from homeagent.client.session.service import RECHECK_FILE, ShiftService
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
 from homeagent.client.ui.confirm_dialog import ConfirmDialog
 from homeagent.client.ui.notice_dialog import NoticeDialog
@@ -166,3 +167,39 @@ def test_the_forwarder_carries_pages_from_clock_in_to_clock_out(
                 raise AssertionError("the forwarder still answered after clock-out")
 
     run_bounded(scenario())
+
+
+def test_heartbeat_and_the_scheduled_recheck_run_by_themselves(tmp_path: Path) -> None:
+    with cpu_only_gateway(tmp_path, make_ca()) as gateway:
+        service = enrolled_service(gateway, tmp_path / "home")
+        assert service.send_posture(passing_results()).passed
+        service.clock_in(gateway.notice_version)
+        session = gateway.store.open_session("A1023")
+        assert session is not None
+        assert gateway.store.last_heartbeat(session.id) is None
+        first = gateway.store.latest_posture("A1023")
+        assert first is not None
+        # no report known on this PC: the re-check is due at once
+        (service.home / RECHECK_FILE).unlink()
+        due = service.next_recheck_at()
+        assert due is not None and due <= time.time()
+        app = real_app(service, run_checks_at_start=False, first_mode="work", heartbeat_seconds=0.2)
+
+        async def scenario() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                await wait_for(pilot, lambda: gateway.store.last_heartbeat(session.id) is not None)
+                # the re-check ran the checks under the gateway's limits and sent them
+                await wait_for(pilot, lambda: _latest_report_id(gateway) > first.id)
+                report = gateway.store.latest_posture("A1023")
+                assert report is not None and report.passed
+                assert (service.next_recheck_at() or 0) > time.time()
+                await wait_for(pilot, lambda: not app.ticking)
+                assert app.screen is app.work_screen  # no dialog: it happened in the background
+                assert status_text(app).startswith("Not ready")  # a pass never sets ready
+
+        run_bounded(scenario())
+
+
+def _latest_report_id(gateway: Gateway) -> int:
+    report = gateway.store.latest_posture("A1023")
+    return report.id if report is not None else -1
