@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from homeagent.client.session.service import RECHECK_FILE, ShiftService
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
@@ -152,6 +152,8 @@ def test_the_forwarder_carries_pages_from_clock_in_to_clock_out(
             await wait_for(pilot, lambda: bool(app.activity_screen.entries))
             entries = app.activity_screen.entries or ()
             assert any(e.path == "/admin/export.jsonl" and e.rule for e in entries)
+            table = app.activity_screen.query_one(DataTable)
+            assert "blocked" in [str(cell) for cell in table.get_row_at(0)]
             await pilot.press("w")
             await pilot.press("o")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))

@@ -137,6 +137,7 @@ ACTIVITY_COLUMNS = (
     Hint(zh="网址", en="Where"),
 )
 DECISIONS: dict[str, Hint] = {
+    "deny": Hint(zh="已拦截", en="blocked"),  # what the gateway's audit records
     "block": Hint(zh="已拦截", en="blocked"),
     "allow": Hint(zh="已放行", en="allowed"),
     "report": Hint(zh="仅记录", en="would block"),
