@@ -215,6 +215,9 @@ def run_demo(args: argparse.Namespace) -> int:
                 agent=DEMO_AGENT,
                 policy=config.policy,
                 data=data_dir,
+                stop="Quit the agent's screens (q) to stop the demo."
+                if args.agent_ui
+                else "Press Ctrl-C to stop.",
             ),
             flush=True,
         )
@@ -314,5 +317,5 @@ Refused, with the rule and a reference to quote (the role may not export):
        --cacert {ca} https://crm.acme.test/admin/export.jsonl
 Every flow is in the audit log:  homeagent-proxy audit verify --data-dir {data}
 
-Press Ctrl-C to stop.
+{stop}
 """
