@@ -17,13 +17,13 @@ import pytest
 
 from homeagent.client.checks.checklist import run_each
 from homeagent.client.checks.context import GatewayEndpoint, Progress
+from homeagent.client.checks.readout import width
 from homeagent.client.checks.result import CheckResult, Hint, Status
 from homeagent.client.cli import main
 from homeagent.client.commands.check import (
     ProgressLines,
     gateway_endpoint,
     render_table,
-    width,
     wrapped,
 )
 from homeagent.client.state import Enrolment, save_enrolment

@@ -26,9 +26,9 @@ from homeagent.client.checks.noise import (
     choose_input,
     judge_noise,
 )
+from homeagent.client.checks.readout import figures
 from homeagent.client.checks.result import Hint, Status
 from homeagent.client.checks.sound_level import LevelFacts
-from homeagent.client.commands.check import figures
 from homeagent.proxy.core import posture_check
 from homeagent.proxy.core.policy.posture import AudioDevicesCheck, NoiseCheck
 from homeagent.proxy.core.posture_report import parse_report

@@ -92,9 +92,8 @@ def test_clock_in_change_status_and_clock_out() -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("enter")
             await wait_for(pilot, lambda: idle(app) and status_text(app) == "Clocked out")
-            # a periodic refresh may read the snapshot after it: the last change is clock-out
-            changes = [call for call in shift.calls if call != "snapshot"]
-            assert changes[-1] == "clock_out"
+            # the looks the app takes by itself (snapshot) may come after it
+            assert [c for c in shift.calls if c != "snapshot"][-1] == "clock_out"
 
     run_bounded(scenario())
 
@@ -267,3 +266,23 @@ def test_clock_text() -> None:
     assert clock_text(3725.9) == "01:02:05"
     assert clock_text(-5) == "00:00:00"
     assert clock_text(36 * 3600) == "36:00:00"
+
+
+def test_reasons_the_agent_did_not_choose_read_plainly() -> None:
+    from homeagent.client.ui.work_screen import reason_text
+
+    assert reason_text("meeting", "en") == "Meeting"
+    assert reason_text("clock_in", "en") == "just clocked in: press 1 when ready"
+    assert reason_text("posture.noise", "en") == "Background noise check failed"
+    assert reason_text("posture.noise", "zh") == "背景噪声未通过"
+    assert reason_text("something_new", "en") == "something_new"
+
+
+def test_the_notice_reflows_to_the_dialog_width() -> None:
+    from homeagent.client.ui.notice_dialog import reflowed
+
+    text = "I look at data only\n  to do my work.\n\nEvery access is logged.\n"
+    assert reflowed(text, "en") == "I look at data only to do my work.\n\nEvery access is logged."
+    assert (
+        reflowed("客户资料只在工作中查看，\n不外传。\n", "zh") == "客户资料只在工作中查看，不外传。"
+    )

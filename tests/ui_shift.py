@@ -1,15 +1,18 @@
-"""A shift for the TUI's tests, standing in for the session layer's service (not written yet)
-behind the `ShiftPort` Protocol: it follows the gateway's own status rules
+"""A shift for the TUI's screen tests (fixed clock, queue and refusals at will), standing in
+for the real service behind the `ShiftPort` Protocol (tests/test_ui_gateway.py runs the TUI on
+the real one): it follows the gateway's own status rules
 (proxy/core/agent_status.py), and when `reachable` is False it queues changes as the real
 offline queue will."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from homeagent.client.checks.result import Hint
+from homeagent.client.checks.context import Progress
+from homeagent.client.checks.result import CheckResult, Hint, Status
+from homeagent.client.forward import Forwarder
 from homeagent.client.ui.shift_port import (
     ActivityEntry,
     Notice,
@@ -95,3 +98,22 @@ class RulesShift:
         self.calls.append("activity")
         self.hold_activity.wait(timeout=30)
         return self.entries[:limit]
+
+    def report(self, results: Sequence[CheckResult]) -> Hint:
+        self.calls.append("report")
+        passed = all(r.status is not Status.FAIL for r in results)
+        return Hint(zh="网关：通过" if passed else "网关：未通过", en=f"Gateway: passed={passed}")
+
+    def heartbeat(self) -> ShiftSnapshot:
+        self.calls.append("heartbeat")
+        return self.state
+
+    def recheck_due(self) -> bool:
+        return False
+
+    def recheck(self, progress: Callable[[Progress], None]) -> Hint:
+        self.calls.append("recheck")
+        return Hint(zh="已复检", en="Re-checked")
+
+    def forwarder(self, port: int) -> Forwarder | None:
+        return None  # no gateway behind this stand-in to carry traffic to

@@ -37,6 +37,7 @@ def ui_command(args: argparse.Namespace) -> int:
     )
     if enrolment is not None:
         from ..session.service import ShiftService
+        from ..ui.service_shift import ServiceShift
         from .check import thresholds_for
 
         # The gateway's limits for the agent's role; when it cannot be asked, the checks say so
@@ -47,6 +48,7 @@ def ui_command(args: argparse.Namespace) -> int:
             gateway=config.gateway,
             input_device=config.input_device,
             thresholds=lambda: thresholds_for(service, lang),
+            shift=ServiceShift(service),
         )
     make_app(config).run()
     return 0

@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from ..checks.context import CheckContext, GatewayEndpoint, Progress
 from ..checks.report import readable, report_json
-from ..checks.result import CheckResult
+from ..checks.result import CheckResult, Hint
 from ..lang import Lang
 from .activity_screen import ActivityScreen
 from .check_runner import checklist_names, run_checklist
@@ -33,6 +33,7 @@ from .messages import (
     CheckProgressed,
     CheckStarted,
     ForScreen,
+    GatewayVerdict,
     ShiftChanged,
 )
 from .notice_dialog import NoticeDialog
@@ -44,6 +45,7 @@ from .work_screen import WorkScreen
 
 if TYPE_CHECKING:
     from ..checks.limits import Thresholds  # ruamel.yaml loads in the checking worker
+    from ..forward import Forwarder  # asyncio servers and ssl load at clock-in
 
 
 def bundled_limits() -> Thresholds:
@@ -73,6 +75,12 @@ class UiConfig:
     first_mode: str = "checks"
     shift_poll_seconds: float = 30.0
     """How often the work screen asks the service how the shift stands (pending changes)."""
+    heartbeat_seconds: float = 60.0
+    """How often, during a shift, the gateway hears from the client (and the token is renewed
+    when due) and the scheduled re-check is looked for."""
+    forward_port: int = 17080
+    """The local forwarder's port on 127.0.0.1 during the shift: `homeagent forward`'s default,
+    so the browser's proxy setting is the same either way (0: any free port, for tests)."""
 
 
 SHIFT_ACTIONS = frozenset(
@@ -116,6 +124,10 @@ class HomeagentApp(App[None]):
         """Calls that changed the shift, so far (a look older than the last is dropped)."""
         self.results: list[CheckResult] | None = None
         """The latest complete checklist's results (the posture report is made from them)."""
+        self.forwarder: Forwarder | None = None
+        """The local forwarder while the shift carries traffic (started at clock-in)."""
+        self.ticking = False
+        """A heartbeat (and maybe a re-check) is under way (one at a time)."""
         self.add_mode("checks", lambda: self.check_screen)
         self.add_mode("work", lambda: self.work_screen)
         self.add_mode("activity", lambda: self.activity_screen)
@@ -129,6 +141,7 @@ class HomeagentApp(App[None]):
             self.start_shift_call()
             self.refresh_shift()
             self.set_interval(self.config.shift_poll_seconds, self.poll_shift)
+            self.set_interval(self.config.heartbeat_seconds, self.shift_tick)
 
     def watch_lang(self, lang: Lang) -> None:
         self.title = APP_TITLE(lang)
@@ -188,6 +201,10 @@ class HomeagentApp(App[None]):
         if event.worker.group == "shift-poll":
             return  # a look the agent did not ask for: the next one tries again, no dialog
         error = event.worker.error
+        if event.worker.group == "shift-tick" and error is not None:
+            # every minute while the gateway is away: a passing note, not a dialog to close
+            self.notify(hint_for(error)(self.lang), severity="warning", timeout=10)
+            return
         if error is not None:
             self.show_error(error)
 
@@ -226,6 +243,16 @@ class HomeagentApp(App[None]):
     def checks_done(self, message: ChecklistFinished) -> None:
         self.results = message.results
         self.check_screen.post_message(ChecklistFinished(message.results))
+        if self.config.shift is not None and self.config.only is None:
+            self.check_screen.verdict = None
+            self.report_worker(self.config.shift, message.results)
+
+    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
+    def report_worker(self, shift: ShiftPort, results: list[CheckResult]) -> None:
+        """The full checklist on an enrolled PC is the posture report clock-in needs: send it
+        and show the gateway's verdict under the checklist."""
+        self.tell(self.check_screen, GatewayVerdict(shift.report(results)))
+        self.post_shift(shift, shift.snapshot(), settles=False)
 
     def action_show_report(self) -> None:
         report = readable(report_json(self.results)) if self.results is not None else None
@@ -249,7 +276,10 @@ class HomeagentApp(App[None]):
     def refresh_shift(self) -> None:
         shift = self.config.shift
         if shift is not None:
-            self.post_shift(shift, shift.snapshot())
+            snapshot = shift.snapshot()
+            self.post_shift(shift, snapshot)
+            if snapshot.status != "offline":  # a shift from before the app opened goes on
+                self.call_from_thread(self.start_forwarding, shift)  # type: ignore[arg-type]  # mypy cannot solve Textual's `T | Awaitable[T]` for a coroutine
 
     def start_shift_call(self) -> None:
         """A call that changes the shift begins: the keys wait, and a look taken before it
@@ -278,9 +308,38 @@ class HomeagentApp(App[None]):
         if calls_before == self.shift_calls:  # else a change since made it stale
             self.work_screen.post_message(changed)
 
-    def post_shift(self, shift: ShiftPort, snapshot: ShiftSnapshot) -> None:
+    def post_shift(self, shift: ShiftPort, snapshot: ShiftSnapshot, settles: bool = True) -> None:
         """From a worker thread: the new state and queue to the work screen."""
-        self.tell(self.work_screen, ShiftChanged(snapshot, shift.pending_changes()))
+        changed = ShiftChanged(snapshot, shift.pending_changes(), settles=settles)
+        self.tell(self.work_screen, changed)
+
+    # --- heartbeat and re-checks -------------------------------------------------------------
+
+    def shift_tick(self) -> None:
+        """About once a minute: the gateway hears from the client, and the re-check runs
+        when its time has come (both in a worker: the screens never wait for them)."""
+        if not self.ticking and self.config.shift is not None:
+            self.ticking = True
+            self.tick_worker(self.config.shift)
+
+    @work(thread=True, group="shift-tick", exit_on_error=False)
+    def tick_worker(self, shift: ShiftPort) -> None:
+        try:
+            snapshot = shift.heartbeat()
+            if snapshot.status == "offline":
+                self.call_from_thread(self.stop_forwarding)  # type: ignore[arg-type]  # as above: `T | Awaitable[T]`
+                return
+            if shift.recheck_due() and not self.check_screen.running:
+                screen = self.check_screen
+
+                def progressed(progress: Progress) -> None:
+                    self.tell(screen, CheckProgressed(progress))
+
+                said = shift.recheck(progressed)
+                self.call_from_thread(self.notify, said(self.lang), timeout=15)
+                self.post_shift(shift, shift.snapshot(), settles=False)
+        finally:
+            self.ticking = False
 
     def change_status(self, status: str, reason: str | None = None) -> None:
         shift = self.shift_or_explain()
@@ -334,6 +393,7 @@ class HomeagentApp(App[None]):
     @work(thread=True, group="shift", exit_on_error=False)
     def clock_in_worker(self, shift: ShiftPort, notice_version: str) -> None:
         self.post_shift(shift, shift.clock_in(notice_version))
+        self.call_from_thread(self.start_forwarding, shift)  # type: ignore[arg-type]  # mypy cannot solve Textual's `T | Awaitable[T]` for a coroutine
 
     def action_clock_out(self) -> None:
         shift = self.shift_or_explain()
@@ -349,7 +409,54 @@ class HomeagentApp(App[None]):
 
     @work(thread=True, group="shift", exit_on_error=False)
     def clock_out_worker(self, shift: ShiftPort) -> None:
-        self.post_shift(shift, shift.clock_out())
+        snapshot = shift.clock_out()
+        self.call_from_thread(self.stop_forwarding)  # type: ignore[arg-type]  # as above: `T | Awaitable[T]`
+        self.post_shift(shift, snapshot)
+
+    # --- carrying the traffic ----------------------------------------------------------------
+
+    async def start_forwarding(self, shift: ShiftPort) -> bool:
+        """At clock-in: the local forwarder on this app's event loop, and the two lines that
+        tell the agent how to point the browser at it. Whether it is forwarding now."""
+        if self.forwarder is not None:
+            return True
+        forwarder = shift.forwarder(self.config.forward_port)
+        if forwarder is None:
+            return False
+        from ..forward.browser_setup import browser_setup
+        from ..forward.server import HOST
+
+        try:
+            await forwarder.start()
+        except OSError as err:
+            self.push_screen(ErrorDialog(forward_port_hint(self.config.forward_port, err)))
+            return False
+        self.forwarder = forwarder
+        self.work_screen.forwarding = browser_setup(forwarder.pac_url, HOST, forwarder.port)
+        self.run_worker(self.forward_until_session_ends(forwarder), group="forward")
+        return True
+
+    async def forward_until_session_ends(self, forwarder: Forwarder) -> None:
+        """The forwarder stops by itself once the session is gone (clocked out elsewhere, or
+        the gateway ended the shift)."""
+        await forwarder.watch_session()
+        if self.forwarder is forwarder:
+            self.forwarder = None
+            self.work_screen.forwarding = None
+
+    async def stop_forwarding(self) -> bool:
+        """At clock-out (and on quitting): nothing passes any more, open tunnels are cut.
+        Whether a forwarder was running."""
+        forwarder, self.forwarder = self.forwarder, None
+        self.work_screen.forwarding = None
+        if forwarder is None:
+            return False
+        await forwarder.stop()
+        return True
+
+    async def action_quit(self) -> None:
+        await self.stop_forwarding()
+        self.exit()
 
     # --- activity ----------------------------------------------------------------------------
 
@@ -361,6 +468,16 @@ class HomeagentApp(App[None]):
     @work(thread=True, exclusive=True, group="activity", exit_on_error=False)
     def activity_worker(self, shift: ShiftPort) -> None:
         self.tell(self.activity_screen, ActivityLoaded(shift.activity()))
+
+
+def forward_port_hint(port: int, err: OSError) -> Hint:
+    reason = err.strerror or str(err)
+    return Hint(
+        zh=f"无法在 127.0.0.1 端口 {port} 上启动转发（{reason}）：可能已有一个 homeagent forward "
+        "在运行；请关闭它，然后重新打开 homeagent",
+        en=f"Cannot forward on 127.0.0.1 port {port} ({reason}): another `homeagent forward` "
+        "may be running; close it, then open homeagent again",
+    )
 
 
 def make_app(config: UiConfig | None = None) -> HomeagentApp:

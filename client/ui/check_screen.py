@@ -13,13 +13,19 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..checks.result import CheckResult, Status
-from ..commands.check import label
+from ..checks.readout import label
+from ..checks.result import CheckResult, Hint, Status
 from .checklist_row import ChecklistRow
 from .key_bar import KeyBar
 from .language import app_lang, say
 from .level_meter import LevelMeter
-from .messages import CheckFinished, ChecklistFinished, CheckProgressed, CheckStarted
+from .messages import (
+    CheckFinished,
+    ChecklistFinished,
+    CheckProgressed,
+    CheckStarted,
+    GatewayVerdict,
+)
 from .texts import (
     ALL_PASSED,
     CHECKS_TITLE,
@@ -41,6 +47,8 @@ class CheckScreen(Screen[None]):
     """The checks are running (the app's worker sets it; `r` waits until they finish)."""
     results: reactive[tuple[CheckResult, ...] | None] = reactive(None)
     """The latest complete run's results, None before the first finished."""
+    verdict: reactive[Hint | None] = reactive(None)
+    """What the gateway said of the report made from them (enrolled PCs), once it answered."""
 
     def __init__(self, names: list[str], enrolled: bool) -> None:
         super().__init__(id="checks")
@@ -98,6 +106,13 @@ class CheckScreen(Screen[None]):
         self.results = tuple(message.results)
         self.running = False
 
+    @on(GatewayVerdict)
+    def gateway_verdict(self, message: GatewayVerdict) -> None:
+        self.verdict = message.said
+
+    def watch_verdict(self) -> None:
+        self.show_summary()
+
     def watch_running(self) -> None:
         self.show_summary()
         self.refresh_bindings()
@@ -125,12 +140,14 @@ class CheckScreen(Screen[None]):
         failed = [label(r.name, lang) for r in results if r.status is Status.FAIL]
         warned = [label(r.name, lang) for r in results if r.status is Status.WARN]
         if failed:
-            summary.update(say(self, NOT_PASSED, count=len(failed), names=comma.join(failed)))
+            text = say(self, NOT_PASSED, count=len(failed), names=comma.join(failed))
             summary.set_classes("not-passed")
         elif warned:
             text = say(self, PASSED_WITH_WARNINGS, count=len(warned), names=comma.join(warned))
-            summary.update(text)
             summary.set_classes("warned")
         else:
-            summary.update(say(self, ALL_PASSED))
+            text = say(self, ALL_PASSED)
             summary.set_classes("passed")
+        if self.verdict is not None:
+            text = f"{text}\n{say(self, self.verdict)}"
+        summary.update(text)

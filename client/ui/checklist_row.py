@@ -10,8 +10,8 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from ..checks.context import Progress
+from ..checks.readout import STATUS_WORDS, describe, figures, label, padded
 from ..checks.result import CheckResult, Status
-from ..commands.check import STATUS_WORDS, describe, figures, label, padded
 from .language import app_lang, say
 from .texts import RUNNING, WAITING
 

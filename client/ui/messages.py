@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from ..checks.context import Progress
-from ..checks.result import CheckResult
+from ..checks.result import CheckResult, Hint
 from .shift_port import ActivityEntry, PendingChange, ShiftSnapshot
 
 
@@ -36,6 +36,14 @@ class ChecklistFinished(Message, bubble=False):
     def __init__(self, results: list[CheckResult]) -> None:
         super().__init__()
         self.results = results
+
+
+class GatewayVerdict(Message, bubble=False):
+    """What the gateway said of the posture report, in one sentence."""
+
+    def __init__(self, said: Hint) -> None:
+        super().__init__()
+        self.said = said
 
 
 class ShiftChanged(Message, bubble=False):

@@ -16,6 +16,17 @@ from .shift_port import Notice
 from .texts import NOTICE_KEYS, NOTICE_TITLE
 
 
+def reflowed(text: str, lang: str) -> str:
+    """The notice as the dialog's width wraps it: officers break lines in the YAML where their
+    editor does, so lines within a paragraph join (Chinese without a space); a blank line
+    still starts a new paragraph."""
+    joiner = "" if lang == "zh" else " "
+    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+    return "\n\n".join(
+        joiner.join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs
+    )
+
+
 class NoticeDialog(ModalScreen[bool]):
     """Dismissed with True when the agent agreed."""
 
@@ -39,7 +50,8 @@ class NoticeDialog(ModalScreen[bool]):
         self.watch(self.app, "lang", self.show_texts)
 
     def show_texts(self, _: object = None) -> None:
-        text = self.notice.zh if app_lang(self) == "zh" else self.notice.en
+        lang = app_lang(self)
+        text = reflowed(self.notice.zh if lang == "zh" else self.notice.en, lang)
         self.query_one("#notice-title", Static).update(say(self, NOTICE_TITLE))
         self.query_one("#notice-text", Static).update(text)
         self.query_one("#notice-keys", Static).update(say(self, NOTICE_KEYS))

@@ -4,8 +4,15 @@ Every method may block (network): the app calls them only from thread workers.""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from ..checks.result import CheckResult, Hint
+
+if TYPE_CHECKING:
+    from ..checks.context import Progress
+    from ..forward import Forwarder  # asyncio and ssl load only once the agent clocks in
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +83,27 @@ class ShiftPort(Protocol):
     def pending_changes(self) -> list[PendingChange]: ...
 
     def activity(self, limit: int = 50) -> list[ActivityEntry]: ...
+
+    def report(self, results: Sequence[CheckResult]) -> Hint:
+        """Send the checklist's results as the signed posture report; the gateway's verdict in
+        one sentence (during a shift, also what it did to the status)."""
+        ...
+
+    def heartbeat(self) -> ShiftSnapshot:
+        """Tell the gateway the client is still there (renewing the token when due); the shift
+        after it (clocked out when the gateway ended it). A no-op when clocked out."""
+        ...
+
+    def recheck_due(self) -> bool:
+        """Whether the scheduled re-check has come (no network)."""
+        ...
+
+    def recheck(self, progress: Callable[[Progress], None]) -> Hint:
+        """Re-run the checks under the gateway's limits, send them, apply what they mean for
+        the status; what happened, in one sentence."""
+        ...
+
+    def forwarder(self, port: int) -> Forwarder | None:
+        """The local forwarder for this shift on 127.0.0.1 `port`, built but not started; None
+        when there is none to carry traffic to (a stand-in without a gateway)."""
+        ...

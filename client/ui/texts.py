@@ -84,6 +84,13 @@ REASONS: dict[str, Hint] = {
     "system_issue": Hint(zh="系统问题", en="System problem"),
     "personal": Hint(zh="个人事务", en="Personal"),
 }
+REASON_NAMES: dict[str, Hint] = {
+    **REASONS,
+    # reasons the agent does not choose: the gateway's start of a shift, a break's lunch
+    "clock_in": Hint(zh="刚上班，准备好后按 1", en="just clocked in: press 1 when ready"),
+    "lunch": Hint(zh="午饭", en="Lunch"),
+}
+"""Every reason the work screen may show (`posture.<check>` is said through the check's name)."""
 IN_STATUS = Hint(zh="本状态已持续", en="In this status for")
 SHIFT_TIME = Hint(zh="本班已工作 {time}", en="Shift time {time}")
 NO_SHIFT = Hint(zh="尚未上班：按 i 上班打卡。", en="Not clocked in: press i to clock in.")
@@ -130,6 +137,7 @@ ACTIVITY_COLUMNS = (
     Hint(zh="网址", en="Where"),
 )
 DECISIONS: dict[str, Hint] = {
+    "deny": Hint(zh="已拦截", en="blocked"),  # what the gateway's audit records
     "block": Hint(zh="已拦截", en="blocked"),
     "allow": Hint(zh="已放行", en="allowed"),
     "report": Hint(zh="仅记录", en="would block"),

@@ -13,6 +13,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Digits, Static
 
+from ..checks.labels import check_label
+from ..checks.result import Hint
 from .key_bar import KeyBar
 from .language import app_lang, say
 from .messages import ShiftChanged
@@ -24,7 +26,7 @@ from .texts import (
     NOT_ENROLLED,
     PENDING_NONE,
     PENDING_SOME,
-    REASONS,
+    REASON_NAMES,
     SHIFT_TIME,
     STATUS_NAMES,
     WORK_TITLE,
@@ -35,6 +37,17 @@ def clock_text(seconds: float) -> str:
     """`01:02:03`: hours, minutes and seconds of a span (never negative)."""
     whole = max(0, int(seconds))
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A status reason as the agent reads it; `posture.noise` names the home check that failed."""
+    known = REASON_NAMES.get(reason)
+    if known is not None:
+        return known(lang)
+    check = reason.removeprefix("posture.")
+    if check != reason:
+        return f"{check_label(check)(lang)}{'未通过' if lang == 'zh' else ' check failed'}"
+    return reason
 
 
 class WorkScreen(Screen[None]):
@@ -53,6 +66,8 @@ class WorkScreen(Screen[None]):
     """Status changes kept on this PC until the gateway takes them."""
     busy: reactive[bool] = reactive(False, init=False)
     """A call to the gateway is under way (a worker)."""
+    forwarding: reactive[Hint | None] = reactive(None, init=False)
+    """How to point the browser at the local forwarder, while it carries the shift's traffic."""
 
     def __init__(self, enrolled: bool, clock: Callable[[], float]) -> None:
         super().__init__(id="work")
@@ -90,6 +105,9 @@ class WorkScreen(Screen[None]):
     def watch_pending(self) -> None:
         self.show_texts()
 
+    def watch_forwarding(self) -> None:
+        self.show_texts()
+
     def watch_busy(self) -> None:
         self.show_texts()
         self.refresh_bindings()
@@ -103,8 +121,7 @@ class WorkScreen(Screen[None]):
         status = snapshot.status if snapshot else "offline"
         name = say(self, STATUS_NAMES.get(status, STATUS_NAMES["offline"]))
         if snapshot and snapshot.reason:
-            known = REASONS.get(snapshot.reason)
-            name = f"{name} · {known(lang) if known else snapshot.reason}"
+            name = f"{name} · {reason_text(snapshot.reason, lang)}"
         box = self.query_one("#status-box", Static)
         box.update(name)
         box.set_classes(f"status-{status}")
@@ -124,6 +141,8 @@ class WorkScreen(Screen[None]):
             note = say(self, NOT_ENROLLED)
         elif self.busy:
             note = say(self, BUSY_WORKING)
+        elif self.forwarding is not None:
+            note = say(self, self.forwarding)
         self.query_one("#work-note", Static).update(note)
         self.show_times()
 

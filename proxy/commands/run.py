@@ -21,6 +21,7 @@ from ..store import StoreError
 from ..store.engine import sqlite_url
 from .common import CommandError
 from .database import DB_FILE
+from .demo_agent import DemoStepError, drive_shift, enrol_demo_agent, run_agent_ui
 
 ACME = Path(__file__).resolve().parent.parent.parent / "policies" / "examples" / "acme.yaml"
 DEMO_HOSTS = ("crm.acme.test", "kb.acme.test", "chat.acme.test", "reports.acme.test")
@@ -114,7 +115,15 @@ def register(commands: Any) -> None:
     demo.add_argument(
         "--self-test",
         action="store_true",
-        help="make a few requests as the demo agent, print what happened, and exit",
+        help="make a few requests as the demo agent, drive a second demo agent's shift through "
+        "the homeagent command (enrol, check, clock-in, status, a page through the forwarder, "
+        "clock-out), print what happened, and exit (1 when a step went wrong)",
+    )
+    demo.add_argument(
+        "--agent-ui",
+        action="store_true",
+        help="enrol the demo agent into a client home under the data dir and open its TUI on "
+        "this terminal; quitting it stops the demo",
     )
     demo.set_defaults(handler=run_demo)
 
@@ -188,10 +197,16 @@ def run_demo(args: argparse.Namespace) -> int:
         upstream_ca=app.ca_path,
     )
 
+    failures: list[str] = []
+    client_home = data_dir / "agent-home"
+
     async def ready(gateway: RunningGateway) -> None:
         token = _demo_session(gateway)
         host, port = gateway.address
         proxy = f"http://{host}:{port}"
+        if args.agent_ui:
+            # the gateway's own messages would write over the agent's screen: to a file
+            _log_to(data_dir / "gateway.log")
         print(
             _DEMO_TEXT.format(
                 proxy=proxy,
@@ -200,17 +215,46 @@ def run_demo(args: argparse.Namespace) -> int:
                 agent=DEMO_AGENT,
                 policy=config.policy,
                 data=data_dir,
+                stop="Quit the agent's screens (q) to stop the demo."
+                if args.agent_ui
+                else "Press Ctrl-C to stop.",
             ),
             flush=True,
         )
         if args.self_test:
             await _self_test(proxy, token, config.ca_cert)
+            try:
+                agent = await enrol_demo_agent(gateway, client_home, config.ca_cert)
+                print(f"client  homeagent enrol (agent {agent}, home {client_home})", flush=True)
+                await drive_shift(client_home, config.ca_cert)
+            except DemoStepError as err:
+                failures.append(str(err))
+                print(f"self-test FAILED: {err}", file=sys.stderr, flush=True)
             os.kill(os.getpid(), 15)
+        elif args.agent_ui:
+            try:
+                agent = await enrol_demo_agent(gateway, client_home, config.ca_cert)
+                print(f"The demo agent {agent} is enrolled; opening its screens…", flush=True)
+                await run_agent_ui(client_home)
+            except DemoStepError as err:
+                failures.append(str(err))
+                print(f"the demo could not open the agent's screens: {err}", file=sys.stderr)
+            os.kill(os.getpid(), 15)  # quitting the agent's screens ends the demo
 
     try:
-        return _run(lambda: serve(config, ready))
+        code = _run(lambda: serve(config, ready))
     finally:
         app.stop()
+    return 1 if failures else code
+
+
+def _log_to(path: Path) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
 
 
 def _demo_session(gateway: RunningGateway) -> str:
@@ -273,5 +317,5 @@ Refused, with the rule and a reference to quote (the role may not export):
        --cacert {ca} https://crm.acme.test/admin/export.jsonl
 Every flow is in the audit log:  homeagent-proxy audit verify --data-dir {data}
 
-Press Ctrl-C to stop.
+{stop}
 """
