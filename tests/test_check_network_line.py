@@ -15,6 +15,7 @@ import pytest
 
 from homeagent.client.checks import network
 from homeagent.client.checks.context import CheckContext, GatewayEndpoint, Progress
+from homeagent.client.checks.hints import number
 from homeagent.client.checks.limits import bundled_thresholds
 from homeagent.client.checks.result import CheckResult, Status
 from homeagent.proxy.control.speedtest import MAX_RUNNING
@@ -191,8 +192,11 @@ def test_throughput_across_a_shaped_line(tmp_path: Path, down: float, up: float)
     assert result.status is (Status.PASS if passes else Status.FAIL)
     if not passes:
         assert result.hint is not None
-        assert f"Upload {m['upload_mbps']} Mbit/s, limit 4: close other uploads" in result.hint.en
-        assert f"Download {m['download_mbps']} Mbit/s, limit 8" in result.hint.en
+        assert (
+            f"Upload {number(m['upload_mbps'])} Mbit/s, limit 4: close other uploads"
+            in result.hint.en
+        )
+        assert f"Download {number(m['download_mbps'])} Mbit/s, limit 8" in result.hint.en
     assert gateway_outcome(result, check_limits) == result.status.value
 
 
