@@ -262,18 +262,23 @@ class Scanner:
         for candidate in _CANDIDATE.finditer(text):
             run = candidate.group()
             start, end = candidate.span()
-            if run.isascii() and run.isdigit():
+            if (
+                run.isdigit()
+                and run.isascii()
+                and (not start or text[start - 1] not in _EDGE_BEFORE)
+                and (end == length or text[end] not in _ASCII_ALNUM)
+            ):
                 # plain digits with clean edges, the common case, settle here
-                before = text[start - 1] if start else ""
-                after = text[end] if end < length else ""
-                if before not in _EDGE_BEFORE and after not in _ASCII_ALNUM:
-                    if run in plain:
-                        found = plain[run]
-                    else:
-                        found = plain[run] = classify(run, False) if len(run) <= 19 else None
-                    if found is not None and found[0] in enabled:
-                        append(Hit(found[0], start, end, found[1]))
-                    continue
+                try:
+                    found = plain[run]
+                except KeyError:
+                    found = classify(run, False) if len(run) <= 19 else None
+                    if found is not None and found[0] not in enabled:
+                        found = None
+                    plain[run] = found
+                if found is not None:
+                    append(Hit(found[0], start, end, found[1]))
+                continue
             # separators, a prefix or a doubtful edge: the full pattern decides. Its lookbehind
             # reaches 2 characters before the window, so those are part of what is remembered.
             low, high = max(0, start - 3), min(length, end + 2)
