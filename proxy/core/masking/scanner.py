@@ -11,6 +11,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..policy.masking import CustomDetector, Validator
@@ -101,6 +102,10 @@ class Hit(NamedTuple):
     """Canonical form: what partial styles show the ends of and pseudonyms are keyed on."""
 
 
+_START = itemgetter(1)
+"""A hit's start, for sorting (a C-level key)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """What `--explain` and the audit log say about one masked value."""
@@ -179,6 +184,21 @@ class _Taken:
             return True
         return index < len(self.starts) and self.starts[index] < end
 
+    def without_overlaps(self, hits: list[Hit]) -> list[Hit]:
+        """`hits` (in order of start) less those overlapping a taken span:
+        one walk of both sorted lists, since a body has hundreds of each."""
+        kept: list[Hit] = []
+        starts, ends = self.starts, self.ends
+        index, count = 0, len(starts)
+        for hit in hits:
+            # taken spans that end before this hit cannot overlap it nor any later hit
+            while index < count and ends[index] <= hit.start:
+                index += 1
+            if index < count and starts[index] < hit.end:
+                continue
+            kept.append(hit)
+        return kept
+
     def add(self, start: int, end: int) -> None:
         index = bisect_right(self.starts, start)
         self.starts.insert(index, start)
@@ -210,12 +230,13 @@ class Scanner:
         if self._numbers:
             numbers: list[Hit] = []
             self._scan_numbers(text, numbers)
-            if taken:
+            if taken and numbers:
                 # e-mail and custom hits came first; a number inside one is already masked
-                numbers = [h for h in numbers if not taken.overlaps(h.start, h.end)]
+                numbers.sort(key=_START)
+                numbers = taken.without_overlaps(numbers)
             hits.extend(numbers)
         if len(hits) > 1:
-            hits.sort(key=lambda hit: hit.start)
+            hits.sort(key=_START)
         return hits
 
     def _scan_custom(self, text: str, hits: list[Hit], taken: _Taken) -> None:
