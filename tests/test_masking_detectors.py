@@ -269,7 +269,7 @@ PIECES = [
 def test_numbers_a_text_repeats_are_found_as_if_read_one_by_one(pieces: list[str]) -> None:
     text = "".join(pieces) * 2
     hits: list[Hit] = []
-    SCANNER._scan_numbers(text, hits)
+    SCANNER._scan_numbers(text, hits, {})
     assert hits == _numbers_read_one_by_one(SCANNER, text)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..policy.masking import FieldRule
 from .fields import JsonPathRule, apply_kind
-from .scanner import Finding, Hit, Scanner
+from .scanner import Classified, Finding, Hit, Scanner
 from .styles import Styler
 
 Where = str | Callable[[int], str]
@@ -76,6 +76,8 @@ class MaskRun:
         self.field_rules = list(field_rules)
         self.json_rules = list(json_rules)
         self.tally = Tally(explain)
+        self.classified: Classified = {}
+        """Plain numbers read so far in this body, shared by its scans."""
         self._masks: dict[tuple[str, str], str] = {}
         """What each (detector, value) is shown as, styled once per run."""
 

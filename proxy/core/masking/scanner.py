@@ -102,6 +102,9 @@ class Hit(NamedTuple):
     """Canonical form: what partial styles show the ends of and pseudonyms are keyed on."""
 
 
+Classified = dict[str, tuple[str, str] | None]
+"""Plain ASCII digit strings and what classify_number made of them."""
+
 _START = itemgetter(1)
 """A hit's start, for sorting (a C-level key)."""
 
@@ -216,8 +219,9 @@ class Scanner:
         self._custom = [(d, re.compile(d.pattern)) for d in custom if d.name in enabled]
         self.custom_names = frozenset(d.name for d, _ in self._custom)
 
-    def scan(self, text: str) -> list[Hit]:
-        """Every piece of personal data in `text`, in order, none overlapping."""
+    def scan(self, text: str, classified: Classified | None = None) -> list[Hit]:
+        """Every piece of personal data in `text`, in order, none overlapping. `classified`
+        remembers plain numbers already read (one body's scans may share it)."""
         hits: list[Hit] = []
         taken = _Taken()
         self._scan_custom(text, hits, taken)
@@ -229,7 +233,7 @@ class Scanner:
                     taken.add(start, end)
         if self._numbers:
             numbers: list[Hit] = []
-            self._scan_numbers(text, numbers)
+            self._scan_numbers(text, numbers, {} if classified is None else classified)
             if taken and numbers:
                 # e-mail and custom hits came first; a number inside one is already masked
                 numbers.sort(key=_START)
@@ -260,10 +264,16 @@ class Scanner:
                 last_end = match.end()
                 yield match.start(), match.end()
 
-    def scan_number(self, digits: str) -> list[Hit]:
+    def scan_number(self, digits: str, classified: Classified | None = None) -> list[Hit]:
         """Personal data in a JSON number's digits (no separators, no sign)."""
         if self._numbers and len(digits) <= 19:
-            found = classify_number(digits, False)
+            if classified is None:
+                found = classify_number(digits, False)
+            else:
+                try:
+                    found = classified[digits]
+                except KeyError:
+                    found = classified[digits] = classify_number(digits, False)
             if found is not None:
                 return [Hit(found[0], 0, len(digits), found[1])] if found[0] in self.enabled else []
         hits: list[Hit] = []
@@ -271,14 +281,13 @@ class Scanner:
             self._scan_custom(digits, hits, _Taken())
         return hits
 
-    def _scan_numbers(self, text: str, hits: list[Hit]) -> None:
+    def _scan_numbers(self, text: str, hits: list[Hit], plain: Classified) -> None:
         enabled = self.enabled
         length = len(text)
         append = hits.append
         classify = classify_number
         # A page repeats its values (a customer's record under each of their tickets): each
         # distinct number, with the few characters the pattern looks at around it, is read once.
-        plain: dict[str, tuple[str, str] | None] = {}
         spelt: dict[tuple[str, int], list[Hit]] = {}
         for candidate in _CANDIDATE.finditer(text):
             run = candidate.group()
@@ -293,11 +302,8 @@ class Scanner:
                 try:
                     found = plain[run]
                 except KeyError:
-                    found = classify(run, False) if len(run) <= 19 else None
-                    if found is not None and found[0] not in enabled:
-                        found = None
-                    plain[run] = found
-                if found is not None:
+                    found = plain[run] = classify(run, False) if len(run) <= 19 else None
+                if found is not None and found[0] in enabled:
                     append(Hit(found[0], start, end, found[1]))
                 continue
             # separators, a prefix or a doubtful edge: the full pattern decides. Its lookbehind
