@@ -57,6 +57,20 @@ _ASCII_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 _PREFIX_CHARS = frozenset("+\uff0b(\uff08")
 _DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
 _EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _chars_of(pattern: str) -> frozenset[str]:
+    # every separator and prefix lies in Latin-1, General Punctuation or the CJK and
+    # full-width forms blocks
+    ranges = (range(0x100), range(0x2000, 0x2300), range(0x3000, 0x3001), range(0xFE50, 0xFF20))
+    found = re.compile(pattern)
+    return frozenset(c for r in ranges for c in map(chr, r) if found.fullmatch(c))
+
+
+_SEP_OR_PREFIX = _chars_of(f"[{_SPACES}{_BINDERS}{_INVISIBLE}+\uff0b]")
+"""What may sit just before a run and join a match of the full pattern or veto it."""
+_SPACE_CHARS = _chars_of(f"[{_SPACES}]")
 _EMAIL_WINDOW = (65, 260)
 _AT_SIGNS = ("@", "\uff20")
 _DECIMAL = re.compile(r"\d+[.\uff0e]\d+")
@@ -289,6 +303,7 @@ class Scanner:
         # A page repeats its values (a customer's record under each of their tickets): each
         # distinct number, with the few characters the pattern looks at around it, is read once.
         spelt: dict[tuple[str, int], list[Hit]] = {}
+        alone: dict[str, list[Hit]] = {}
         for candidate in _CANDIDATE.finditer(text):
             run = candidate.group()
             start, end = candidate.span()
@@ -306,19 +321,39 @@ class Scanner:
                 if found is not None and found[0] in enabled:
                     append(Hit(found[0], start, end, found[1]))
                 continue
-            # separators, a prefix or a doubtful edge: the full pattern decides. Its lookbehind
-            # reaches 2 characters before the window, so those are part of what is remembered.
-            low, high = max(0, start - 3), min(length, end + 2)
+            # separators, a prefix or a doubtful edge: the full pattern decides.
+            before = text[start - 1] if start else ""
+            if (end == length or text[end] not in _ASCII_LETTERS) and (
+                before not in _SEP_OR_PREFIX
+                or (before in _SPACE_CHARS and (start < 2 or text[start - 2] not in _SEP_OR_PREFIX))
+            ):
+                # Nothing around the run can start, end or veto a match of the pattern (no
+                # prefix or separator just before it, no letter just after it): what it finds
+                # depends on the run alone, wherever it stands.
+                found_alone = alone.get(run)
+                if found_alone is None:
+                    found_alone = alone[run] = self._runs_in(text, start, end, start)
+                for hit in found_alone:
+                    append(Hit(hit.detector, hit.start + start, hit.end + start, hit.value))
+                continue
+            # Its lookbehind reaches 2 characters before the window, so those are part of what
+            # is remembered.
+            low = max(0, start - 3)
             seen = max(0, low - _RUN_LOOKBEHIND)
-            key = (text[seen:high], low - seen)
+            key = (text[seen : min(length, end + 2)], low - seen)
             found_here = spelt.get(key)
             if found_here is None:
-                found_here = []
-                for match in _RUN.finditer(text, low, high):
-                    self._scan_run(match.group(), match.start() - low, found_here)
-                spelt[key] = found_here
+                found_here = spelt[key] = self._runs_in(text, start, end, low)
             for hit in found_here:
                 append(Hit(hit.detector, hit.start + low, hit.end + low, hit.value))
+
+    def _runs_in(self, text: str, start: int, end: int, origin: int) -> list[Hit]:
+        """Hits of the full pattern around a candidate at text[start:end], placed from origin."""
+        found: list[Hit] = []
+        low = max(0, start - 3)
+        for match in _RUN.finditer(text, low, min(len(text), end + 2)):
+            self._scan_run(match.group(), match.start() - origin, found)
+        return found
 
     def _scan_run(self, run: str, offset: int, hits: list[Hit]) -> None:
         if _DECIMAL.fullmatch(run):
