@@ -83,6 +83,8 @@ class JsonMasker:
                 self._by_first.setdefault(rule.segments[0], []).append(rule)
         self._rule_keys = frozenset(self._by_key) | frozenset(self._by_first)
         self._number_where = f"{prefix} (a number)"
+        self._clean_numbers: set[str] = set()
+        """Numbers of this document already found to hold no personal data."""
         self._changed = False
 
     def mask_text(self, text: str) -> str | None:
@@ -110,8 +112,11 @@ class JsonMasker:
     # numbers, as the parser meets them
 
     def _number(self, digits: str) -> str | None:
+        if digits in self._clean_numbers:
+            return None  # timestamps and IDs recur through a body
         hits = self.run.scanner.scan_number(digits, self.run.classified)
         if not hits:
+            self._clean_numbers.add(digits)
             return None
         self._changed = True
         return _Masked(self.run.replace(digits, hits, self._number_where))
