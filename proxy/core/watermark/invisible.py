@@ -59,8 +59,15 @@ _ANY_PLACE = re.compile(
     rf"|[{_CJK_PUNCT}](?=[^{_NUMERIC}\s{_BOUNDARY}])"
     rf"|[{_SENTENCE_END}](?={_BOUNDARY})"
 )
+_PLACE = (
+    rf"(?<=[^\s{_BOUNDARY}{_NUMERIC}])(?=\s)"
+    rf"|(?<=[{_CJK_PUNCT}])(?=[^{_NUMERIC}\s{_BOUNDARY}])"
+    rf"|(?<=[{_SENTENCE_END}])(?={_BOUNDARY})"
+)
+"""The same places as _ANY_PLACE, as lookarounds, for the backward scan of _LAST_PLACE."""
 _HAN_PLACE = rf"(?<=[{_HAN}])(?=[{_HAN}])"
-# bounded by endpos=hi+1, a match (it needs a Han character after the place) ends at most at hi
+# bounded by endpos=hi+1, a match (it needs a character after the place) ends at most at hi
+_LAST_PLACE = re.compile(rf"(?s:.*)(?:{_PLACE})")
 _LAST_HAN_PLACE = re.compile(rf"(?s:.*){_HAN_PLACE}")
 _NEXT_HAN_PLACE = re.compile(_HAN_PLACE)
 _LAST_BREAK = re.compile(rf"(?s:.*)[\s{_BOUNDARY}]")
@@ -187,25 +194,22 @@ def plan(texts: Sequence[str], *, every_chars: int) -> list[tuple[int, int]]:
     return located
 
 
-_NEAR_END = 48
-"""Characters before a window's end looked at first: prose has a place every few words."""
-
-
 def _last_place(stream: str, low: int, high: int) -> int | None:
     """The last safe place p with low < p <= high: an ordinary place not trailing a number or a
     link, else the last place between two Han characters."""
-    near = max(low, high - _NEAR_END)
-    for start, stop in ((near, high), (low, near)):
-        # a match ends at its place, which needs a character after it: bounded by stop + 1,
-        # every place found lies in (start, stop]
-        found = [match.end() for match in _ANY_PLACE.finditer(stream, start, stop + 1)]
+    # the usual case: one backward scan finds the last ordinary place, and it is clear
+    last = _LAST_PLACE.match(stream, low + 1, high + 1)
+    if last is None or not _clear_of_tokens(stream, last.end()):
+        # it trails a number or a link (or there is none so near): list the window's ordinary
+        # places in one forward pass and take the last clear one. A match ends at its place,
+        # which needs a character after it: bounded by high + 1, each lies in (low, high].
+        last = None
+        found = [match.end() for match in _ANY_PLACE.finditer(stream, low, high + 1)]
         for place in reversed(found):
             if _clear_of_tokens(stream, place):
                 return place
-        if start == low:
-            break
-    match = _LAST_HAN_PLACE.match(stream, low + 1, high + 1)
-    return None if match is None else match.end()
+        last = _LAST_HAN_PLACE.match(stream, low + 1, high + 1)
+    return None if last is None else last.end()
 
 
 def _next_place(stream: str, after: int) -> int | None:
