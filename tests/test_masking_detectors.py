@@ -262,6 +262,7 @@ PIECES = [
     "13800138000", "138 0013 8000", "+86 138-0013-8000", "010-12345678", "(0755) 2243 2708",
     VALID_ID, CARD16, f"{CARD16[:4]} {CARD16[4:8]} {CARD16[8:12]} {CARD16[12:]}", "1700000000000",
     "2026-0101-02158", "13800138.38", "a", "A-", "-", ".", " ", "，", "x", "号", "0", "12",
+    "+", "(", "\u3000", "X", "\"", "9 ",
 ]  # fmt: skip
 
 
@@ -269,7 +270,7 @@ PIECES = [
 def test_numbers_a_text_repeats_are_found_as_if_read_one_by_one(pieces: list[str]) -> None:
     text = "".join(pieces) * 2
     hits: list[Hit] = []
-    SCANNER._scan_numbers(text, hits)
+    SCANNER._scan_numbers(text, hits, {})
     assert hits == _numbers_read_one_by_one(SCANNER, text)
 
 

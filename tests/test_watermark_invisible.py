@@ -194,3 +194,17 @@ def test_when_most_words_are_codes_marks_follow_the_plain_words_only() -> None:
     assert strip(marked) == text
     for match in re.finditer(re.escape(INK), marked):
         assert marked[: match.start()].endswith("customer")
+
+
+def test_a_link_longer_than_the_lookback_is_not_trailed_by_a_mark() -> None:
+    link = "https://crm.acme.test/search?" + "q=refund&page=next&" * 20 + "sort=date"
+    text = f"See {link} 2026-05-01"
+    marked = embed(text, MARK, every_chars=1000)
+    assert marked == f"See{INK} {link} 2026-05-01"
+
+
+def test_a_place_right_after_the_previous_mark_still_counts() -> None:
+    text = "退款。" * 200
+    marked = embed(text, MARK, every_chars=3)
+    assert strip(marked) == text
+    assert marked.count(INK) >= len(text) // 3 - 1

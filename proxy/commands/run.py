@@ -80,8 +80,8 @@ def _common(parser: argparse.ArgumentParser, *, policy_required: bool) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=max(1, (os.cpu_count() or 2) - 1),
-        help="masking worker processes (default: cores - 1)",
+        default=GatewayConfig.workers,
+        help="masking worker processes (default: one per core)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every refusal")
 

@@ -81,6 +81,10 @@ class JsonMasker:
                 self._by_key.setdefault(rule.segments[0], rule)
             else:
                 self._by_first.setdefault(rule.segments[0], []).append(rule)
+        self._rule_keys = frozenset(self._by_key) | frozenset(self._by_first)
+        self._number_where = f"{prefix} (a number)"
+        self._clean_numbers: set[str] = set()
+        """Numbers of this document already found to hold no personal data."""
         self._changed = False
 
     def mask_text(self, text: str) -> str | None:
@@ -108,11 +112,14 @@ class JsonMasker:
     # numbers, as the parser meets them
 
     def _number(self, digits: str) -> str | None:
-        hits = self.run.scanner.scan_number(digits)
+        if digits in self._clean_numbers:
+            return None  # timestamps and IDs recur through a body
+        hits = self.run.scanner.scan_number(digits, self.run.classified)
         if not hits:
+            self._clean_numbers.add(digits)
             return None
         self._changed = True
-        return _Masked(self.run.replace(digits, hits, f"{self.prefix} (a number)"))
+        return _Masked(self.run.replace(digits, hits, self._number_where))
 
     def _int(self, token: str) -> int | str:
         if len(token) < _MIN_DIGITS:
@@ -135,6 +142,8 @@ class JsonMasker:
     # field rules, as the parser builds each object
 
     def _object(self, node: dict[str, Any]) -> dict[str, Any]:
+        if not self._any_first and self._rule_keys.isdisjoint(node):
+            return node  # most objects hold no key a rule names
         for key, rule in self._by_key.items():
             if key in node:
                 node[key] = self._field(node[key], rule)
@@ -188,7 +197,7 @@ class JsonMasker:
         # Escapes (\n, \u0001, \") are hidden from the detectors so that `\n13800138000`
         # reads as a line break then a number, the way the decoded string does.
         view = _ESCAPE.sub(lambda m: '"' * len(m.group()), text) if "\\" in text else text
-        hits = self.run.scanner.scan(view)
+        hits = self.run.scanner.scan(view, self.run.classified)
         custom = self.run.scanner.custom_names
         if custom and any(hit.detector in custom for hit in hits):
             hits = _inside_strings(text, hits, custom)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..policy.masking import FieldRule
 from .fields import JsonPathRule, apply_kind
-from .scanner import Finding, Hit, Scanner
+from .scanner import Classified, Finding, Hit, Scanner
 from .styles import Styler
 
 Where = str | Callable[[int], str]
@@ -76,9 +76,36 @@ class MaskRun:
         self.field_rules = list(field_rules)
         self.json_rules = list(json_rules)
         self.tally = Tally(explain)
+        self.classified: Classified = {}
+        """Plain numbers read so far in this body, shared by its scans."""
+        self._masks: dict[tuple[str, str], str] = {}
+        """What each (detector, value) is shown as, styled once per run."""
 
     def replace(self, text: str, hits: list[Hit], where: Where) -> str:
         """`text` with each hit replaced by its styled mask."""
+        if self.tally.explain:
+            return self._replace_explained(text, hits, where)
+        # A body repeats its values (a customer's record under each ticket): each distinct
+        # value is styled once per run, and counts are kept here rather than per call.
+        render = self.styler.render
+        masks = self._masks
+        counts = self.tally.counts
+        parts: list[str] = []
+        append = parts.append
+        position = 0
+        for hit in hits:
+            append(text[position : hit.start])
+            key = (hit.detector, hit.value)
+            masked = masks.get(key)
+            if masked is None:
+                masked = masks[key] = render(hit)
+            append(masked)
+            position = hit.end
+            counts[hit.detector] = counts.get(hit.detector, 0) + 1
+        append(text[position:])
+        return "".join(parts)
+
+    def _replace_explained(self, text: str, hits: list[Hit], where: Where) -> str:
         render = self.styler.render
         add = self.tally.add
         parts: list[str] = []

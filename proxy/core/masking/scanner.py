@@ -11,6 +11,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..policy.masking import CustomDetector, Validator
@@ -56,6 +57,20 @@ _ASCII_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 _PREFIX_CHARS = frozenset("+\uff0b(\uff08")
 _DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
 _EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _chars_of(pattern: str) -> frozenset[str]:
+    # every separator and prefix lies in Latin-1, General Punctuation or the CJK and
+    # full-width forms blocks
+    ranges = (range(0x100), range(0x2000, 0x2300), range(0x3000, 0x3001), range(0xFE50, 0xFF20))
+    found = re.compile(pattern)
+    return frozenset(c for r in ranges for c in map(chr, r) if found.fullmatch(c))
+
+
+_SEP_OR_PREFIX = _chars_of(f"[{_SPACES}{_BINDERS}{_INVISIBLE}+\uff0b]")
+"""What may sit just before a run and join a match of the full pattern or veto it."""
+_SPACE_CHARS = _chars_of(f"[{_SPACES}]")
 _EMAIL_WINDOW = (65, 260)
 _AT_SIGNS = ("@", "\uff20")
 _DECIMAL = re.compile(r"\d+[.\uff0e]\d+")
@@ -99,6 +114,13 @@ class Hit(NamedTuple):
     end: int
     value: str
     """Canonical form: what partial styles show the ends of and pseudonyms are keyed on."""
+
+
+Classified = dict[str, tuple[str, str] | None]
+"""Plain ASCII digit strings and what classify_number made of them."""
+
+_START = itemgetter(1)
+"""A hit's start, for sorting (a C-level key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +201,21 @@ class _Taken:
             return True
         return index < len(self.starts) and self.starts[index] < end
 
+    def without_overlaps(self, hits: list[Hit]) -> list[Hit]:
+        """`hits` (in order of start) less those overlapping a taken span:
+        one walk of both sorted lists, since a body has hundreds of each."""
+        kept: list[Hit] = []
+        starts, ends = self.starts, self.ends
+        index, count = 0, len(starts)
+        for hit in hits:
+            # taken spans that end before this hit cannot overlap it nor any later hit
+            while index < count and ends[index] <= hit.start:
+                index += 1
+            if index < count and starts[index] < hit.end:
+                continue
+            kept.append(hit)
+        return kept
+
     def add(self, start: int, end: int) -> None:
         index = bisect_right(self.starts, start)
         self.starts.insert(index, start)
@@ -196,8 +233,9 @@ class Scanner:
         self._custom = [(d, re.compile(d.pattern)) for d in custom if d.name in enabled]
         self.custom_names = frozenset(d.name for d, _ in self._custom)
 
-    def scan(self, text: str) -> list[Hit]:
-        """Every piece of personal data in `text`, in order, none overlapping."""
+    def scan(self, text: str, classified: Classified | None = None) -> list[Hit]:
+        """Every piece of personal data in `text`, in order, none overlapping. `classified`
+        remembers plain numbers already read (one body's scans may share it)."""
         hits: list[Hit] = []
         taken = _Taken()
         self._scan_custom(text, hits, taken)
@@ -209,13 +247,14 @@ class Scanner:
                     taken.add(start, end)
         if self._numbers:
             numbers: list[Hit] = []
-            self._scan_numbers(text, numbers)
-            if taken:
+            self._scan_numbers(text, numbers, {} if classified is None else classified)
+            if taken and numbers:
                 # e-mail and custom hits came first; a number inside one is already masked
-                numbers = [h for h in numbers if not taken.overlaps(h.start, h.end)]
+                numbers.sort(key=_START)
+                numbers = taken.without_overlaps(numbers)
             hits.extend(numbers)
         if len(hits) > 1:
-            hits.sort(key=lambda hit: hit.start)
+            hits.sort(key=_START)
         return hits
 
     def _scan_custom(self, text: str, hits: list[Hit], taken: _Taken) -> None:
@@ -239,10 +278,16 @@ class Scanner:
                 last_end = match.end()
                 yield match.start(), match.end()
 
-    def scan_number(self, digits: str) -> list[Hit]:
+    def scan_number(self, digits: str, classified: Classified | None = None) -> list[Hit]:
         """Personal data in a JSON number's digits (no separators, no sign)."""
         if self._numbers and len(digits) <= 19:
-            found = classify_number(digits, False)
+            if classified is None:
+                found = classify_number(digits, False)
+            else:
+                try:
+                    found = classified[digits]
+                except KeyError:
+                    found = classified[digits] = classify_number(digits, False)
             if found is not None:
                 return [Hit(found[0], 0, len(digits), found[1])] if found[0] in self.enabled else []
         hits: list[Hit] = []
@@ -250,43 +295,65 @@ class Scanner:
             self._scan_custom(digits, hits, _Taken())
         return hits
 
-    def _scan_numbers(self, text: str, hits: list[Hit]) -> None:
+    def _scan_numbers(self, text: str, hits: list[Hit], plain: Classified) -> None:
         enabled = self.enabled
         length = len(text)
         append = hits.append
         classify = classify_number
         # A page repeats its values (a customer's record under each of their tickets): each
         # distinct number, with the few characters the pattern looks at around it, is read once.
-        plain: dict[str, tuple[str, str] | None] = {}
         spelt: dict[tuple[str, int], list[Hit]] = {}
+        alone: dict[str, list[Hit]] = {}
         for candidate in _CANDIDATE.finditer(text):
             run = candidate.group()
             start, end = candidate.span()
-            if run.isascii() and run.isdigit():
+            if (
+                run.isdigit()
+                and run.isascii()
+                and (not start or text[start - 1] not in _EDGE_BEFORE)
+                and (end == length or text[end] not in _ASCII_ALNUM)
+            ):
                 # plain digits with clean edges, the common case, settle here
-                before = text[start - 1] if start else ""
-                after = text[end] if end < length else ""
-                if before not in _EDGE_BEFORE and after not in _ASCII_ALNUM:
-                    if run in plain:
-                        found = plain[run]
-                    else:
-                        found = plain[run] = classify(run, False) if len(run) <= 19 else None
-                    if found is not None and found[0] in enabled:
-                        append(Hit(found[0], start, end, found[1]))
-                    continue
-            # separators, a prefix or a doubtful edge: the full pattern decides. Its lookbehind
-            # reaches 2 characters before the window, so those are part of what is remembered.
-            low, high = max(0, start - 3), min(length, end + 2)
+                try:
+                    found = plain[run]
+                except KeyError:
+                    found = plain[run] = classify(run, False) if len(run) <= 19 else None
+                if found is not None and found[0] in enabled:
+                    append(Hit(found[0], start, end, found[1]))
+                continue
+            # separators, a prefix or a doubtful edge: the full pattern decides.
+            before = text[start - 1] if start else ""
+            if (end == length or text[end] not in _ASCII_LETTERS) and (
+                before not in _SEP_OR_PREFIX
+                or (before in _SPACE_CHARS and (start < 2 or text[start - 2] not in _SEP_OR_PREFIX))
+            ):
+                # Nothing around the run can start, end or veto a match of the pattern (no
+                # prefix or separator just before it, no letter just after it): what it finds
+                # depends on the run alone, wherever it stands.
+                found_alone = alone.get(run)
+                if found_alone is None:
+                    found_alone = alone[run] = self._runs_in(text, start, end, start)
+                for hit in found_alone:
+                    append(Hit(hit.detector, hit.start + start, hit.end + start, hit.value))
+                continue
+            # Its lookbehind reaches 2 characters before the window, so those are part of what
+            # is remembered.
+            low = max(0, start - 3)
             seen = max(0, low - _RUN_LOOKBEHIND)
-            key = (text[seen:high], low - seen)
+            key = (text[seen : min(length, end + 2)], low - seen)
             found_here = spelt.get(key)
             if found_here is None:
-                found_here = []
-                for match in _RUN.finditer(text, low, high):
-                    self._scan_run(match.group(), match.start() - low, found_here)
-                spelt[key] = found_here
+                found_here = spelt[key] = self._runs_in(text, start, end, low)
             for hit in found_here:
                 append(Hit(hit.detector, hit.start + low, hit.end + low, hit.value))
+
+    def _runs_in(self, text: str, start: int, end: int, origin: int) -> list[Hit]:
+        """Hits of the full pattern around a candidate at text[start:end], placed from origin."""
+        found: list[Hit] = []
+        low = max(0, start - 3)
+        for match in _RUN.finditer(text, low, min(len(text), end + 2)):
+            self._scan_run(match.group(), match.start() - origin, found)
+        return found
 
     def _scan_run(self, run: str, offset: int, hits: list[Hit]) -> None:
         if _DECIMAL.fullmatch(run):

@@ -51,23 +51,24 @@ _NUMERIC = "0-9\uff10-\uff19*"
 _CJK_PUNCT = "、。，！？；：」』）】》〉〕…"
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _SENTENCE_END = ".!?。！？…"
-# every rule needs a real character after the place, so a match bounded by endpos=hi+1 is <= hi
+# Ordinary places: after a word's last character before whitespace, after CJK punctuation, after
+# a full stop that ends a text. A match is the character before a place, so each ends at one;
+# every rule needs a real character after the place.
+_ANY_PLACE = re.compile(
+    rf"[^\s{_BOUNDARY}{_NUMERIC}](?=\s)"
+    rf"|[{_CJK_PUNCT}](?=[^{_NUMERIC}\s{_BOUNDARY}])"
+    rf"|[{_SENTENCE_END}](?={_BOUNDARY})"
+)
 _PLACE = (
     rf"(?<=[^\s{_BOUNDARY}{_NUMERIC}])(?=\s)"
     rf"|(?<=[{_CJK_PUNCT}])(?=[^{_NUMERIC}\s{_BOUNDARY}])"
     rf"|(?<=[{_SENTENCE_END}])(?={_BOUNDARY})"
 )
+"""The same places as _ANY_PLACE, as lookarounds, for the backward scan of _LAST_PLACE."""
 _HAN_PLACE = rf"(?<=[{_HAN}])(?=[{_HAN}])"
+# bounded by endpos=hi+1, a match (it needs a character after the place) ends at most at hi
 _LAST_PLACE = re.compile(rf"(?s:.*)(?:{_PLACE})")
 _LAST_HAN_PLACE = re.compile(rf"(?s:.*){_HAN_PLACE}")
-# the same places as _PLACE, minus those after a word holding a digit, "@" or "://", or starting
-# with "www.", found wholly by the regex engine (a match ends at the place): for the slow paths
-_WORD = rf"[^\s{_BOUNDARY}]"
-_CLEAR_PLACE = re.compile(
-    rf"(?<!{_WORD})(?!{_WORD}*?(?:[0-9\uff10-\uff19@]|://))(?![Ww][Ww][Ww]\.)"
-    rf"{_WORD}*(?:[^\s{_BOUNDARY}{_NUMERIC}](?=\s)|[{_SENTENCE_END}](?={_BOUNDARY}))"
-    rf"|(?<=[{_CJK_PUNCT}])(?=[^{_NUMERIC}\s{_BOUNDARY}])"
-)
 _NEXT_HAN_PLACE = re.compile(_HAN_PLACE)
 _LAST_BREAK = re.compile(rf"(?s:.*)[\s{_BOUNDARY}]")
 _TOKEN_WORD = re.compile(r"[0-9\uff10-\uff19@]|://|^www\.", re.IGNORECASE)
@@ -194,29 +195,28 @@ def plan(texts: Sequence[str], *, every_chars: int) -> list[tuple[int, int]]:
 
 
 def _last_place(stream: str, low: int, high: int) -> int | None:
-    """The last safe place p with low < p <= high."""
-    for last, every in ((_LAST_PLACE, _CLEAR_PLACE), (_LAST_HAN_PLACE, _NEXT_HAN_PLACE)):
-        match = last.match(stream, low + 1, high + 1)
-        if match is None:
-            continue
-        if _clear_of_tokens(stream, match.end()):
-            return match.end()  # the usual case: one backward scan
-        # the last place trails a number or a link: list the window's clear places in one pass
-        # (linear even when every word in it is a code or an address) and take the last
-        start = max(0, low + 1 - _WORD_LOOKBACK)
-        places = [m.end() for m in every.finditer(stream, start, match.end() + 1)]
-        places = [p for p in places if low < p <= high and _clear_of_tokens(stream, p)]
-        if places:
-            return places[-1]
-    return None
+    """The last safe place p with low < p <= high: an ordinary place not trailing a number or a
+    link, else the last place between two Han characters."""
+    # the usual case: one backward scan finds the last ordinary place, and it is clear
+    last = _LAST_PLACE.match(stream, low + 1, high + 1)
+    if last is None or not _clear_of_tokens(stream, last.end()):
+        # it trails a number or a link (or there is none so near): list the window's ordinary
+        # places in one forward pass and take the last clear one. A match ends at its place,
+        # which needs a character after it: bounded by high + 1, each lies in (low, high].
+        last = None
+        found = [match.end() for match in _ANY_PLACE.finditer(stream, low, high + 1)]
+        for place in reversed(found):
+            if _clear_of_tokens(stream, place):
+                return place
+        last = _LAST_HAN_PLACE.match(stream, low + 1, high + 1)
+    return None if last is None else last.end()
 
 
 def _next_place(stream: str, after: int) -> int | None:
     """The first safe place p > after, of either kind."""
-    start = max(0, after + 1 - _WORD_LOOKBACK)
     best = None
-    for match in _CLEAR_PLACE.finditer(stream, start):
-        if match.end() > after and _clear_of_tokens(stream, match.end()):
+    for match in _ANY_PLACE.finditer(stream, after):
+        if _clear_of_tokens(stream, match.end()):
             best = match.end()
             break
     # Han places only count before the first ordinary one; bounding the search keeps it linear
@@ -233,5 +233,7 @@ def _clear_of_tokens(stream: str, place: int) -> bool:
         return True  # after CJK punctuation or between Han characters: no token ends there
     low = max(0, place - _WORD_LOOKBACK)
     match = _LAST_BREAK.match(stream, low, place)
+    if match is None and low > 0:
+        return False  # a "word" this long is a code or a link, whatever its end holds
     word = stream[match.end() if match else low : place]
     return _TOKEN_WORD.search(word) is None

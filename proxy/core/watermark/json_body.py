@@ -31,6 +31,18 @@ def _prose_values(fields: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+def _prose_spans(text: str, fields: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(start, end) of each prose string in the members named, in order."""
+    spans: list[tuple[int, int]] = []
+    for member in _prose_values(fields).finditer(text):
+        start, end = member.span("value")
+        if text[start] == '"':
+            spans.append((start, end))
+        else:
+            spans.extend(m.span() for m in _ONE_STRING.finditer(text, start, end))
+    return spans
+
+
 def check_json(text: str) -> None:
     """WatermarkError unless the body is one JSON document."""
     try:
@@ -70,24 +82,24 @@ def embed_json(
     names = tuple(sorted(set(fields)))
     if not names:
         return text
-    spans: list[tuple[int, int]] = []
-    for member in _prose_values(names).finditer(text):
-        start, end = member.span("value")
-        if text[start] == '"':
-            spans.append((start, end))
-        else:
-            spans.extend(m.span() for m in _ONE_STRING.finditer(text, start, end))
+    spans = _prose_spans(text, names)
     if not spans:
         return text
     literals = [text[start:end] for start, end in spans]
-    values = [json.loads(literal) for literal in literals]
+    # A literal without a backslash is its value between quotes (JSON has no raw control
+    # characters in strings), and marks need no escaping: most skip the JSON codec both ways.
+    values = [json.loads(lit) if "\\" in lit else lit[1:-1] for lit in literals]
     marked = embed_all(values, mark, every_chars=every_chars)
     pieces: list[str] = []
     previous = 0
     for (start, end), literal, before, after in zip(spans, literals, values, marked, strict=True):
         if after is before:
             continue
-        pieces += (text[previous:start], json.dumps(after, ensure_ascii="\\u" in literal))
+        if "\\" in literal:
+            written = json.dumps(after, ensure_ascii="\\u" in literal)
+        else:
+            written = f'"{after}"'
+        pieces += (text[previous:start], written)
         previous = end
     pieces.append(text[previous:])
     return "".join(pieces)
