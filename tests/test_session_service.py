@@ -372,3 +372,24 @@ def test_enrolling_again_carries_over_changes_not_yet_delivered(
     result = service.flush_pending()
     assert (result.delivered, result.refused) == (1, [])
     assert history(gateway)[-1] == ("break", "lunch")
+
+
+def test_enrolling_as_another_agent_never_sends_the_previous_agents_changes(
+    gateway: Gateway, home: Path
+) -> None:
+    service = on_shift(gateway, home)
+    enrolment = load_enrolment(home)
+    assert enrolment is not None
+    away = enrolment.control_url.replace(f":{gateway.server.port}", f":{unused_port()}")
+    save_enrolment(dataclasses.replace(enrolment, control_url=away), home)
+    service.set_status("break", "lunch")
+    # the PC is handed to another agent while A1023's change still waits
+    service.enrol(new_code(gateway, "A2001"), gateway.server.url, ca_pem=gateway.ca_pem.decode())
+    status = service.status()
+    assert status.pending == []
+    assert [(r.change.status, r.change.reason) for r in status.refused] == [
+        (AgentStatus.BREAK, "lunch")
+    ]
+    assert "previous agent" in status.refused[0].hint.en
+    assert service.flush_pending().delivered == 0
+    assert ("break", "lunch") not in history(gateway, "A2001")

@@ -65,6 +65,12 @@ MAX_FLUSH_PER_CALL = 1000
 
 SHIFT_ENDED = frozenset({"posture_expired", "not_clocked_in"})
 """Refusals of renewal and heartbeat that mean the gateway ended the shift."""
+OTHER_AGENTS_CHANGE = Hint(
+    zh="这是本电脑上一位坐席离线时的状态变更，不会以您的名义发送；如需补记，请告诉班组长。",
+    en="A status change the previous agent on this PC made while offline: it is not sent under "
+    "your name; tell your team lead if it must be recorded.",
+)
+
 # Answers after which a queued change can never be delivered as it is: recorded as refused.
 # Others (401 clocks/device, 5xx) are the gateway's or the PC's problem to fix; the change waits.
 FINAL_REFUSALS = frozenset({400, 403, 404, 409, 422})
@@ -114,6 +120,7 @@ class ShiftService:
         """Make a new device key and register it with a one-time code (see enrolment.py for
         how the first contact is trusted). A previous enrolment of this PC is replaced; status
         changes it still had queued are delivered first, or carried over to the new key."""
+        previous_agent = self.enrolment.agent if self.enrolment is not None else None
         carried = self._queued_before_enrolling()
         outcome = enrol_device(
             self.home,
@@ -124,9 +131,15 @@ class ShiftService:
             timeout=self._timeout,
         )
         if carried:
+            # Another agent's changes never go out under this agent's name (a PC handed on):
+            # they are kept as refused, for the agent and support to see.
+            record = ShiftRecord(pending=carried)
+            if outcome.agent != previous_agent:
+                for change in carried:
+                    record = record.refused_change(change, OTHER_AGENTS_CHANGE)
             shift_file = self._shift_file()
             with shift_file.locked():
-                shift_file.save(ShiftRecord(pending=carried))
+                shift_file.save(record)
         return outcome
 
     def _queued_before_enrolling(self) -> tuple[PendingChange, ...]:
