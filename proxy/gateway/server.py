@@ -252,7 +252,10 @@ async def serve(
     loop.add_signal_handler(
         signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(gateway.reload))
     )
-    if ready is not None:
-        await ready(gateway)
-    await stop.wait()
-    await gateway.stop()
+    try:
+        if ready is not None:
+            await ready(gateway)
+        await stop.wait()
+    finally:
+        # a `ready` step that fails still stops the proxy, the control API and the workers
+        await gateway.stop()
