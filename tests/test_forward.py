@@ -217,6 +217,9 @@ def test_a_gateway_with_a_certificate_from_another_ca_is_not_trusted(
     ):
         page = client.get(f"{ECHO}/who")
     assert page.status_code == 502
+    # said as what it may be (someone in the line), not as a home internet problem
+    assert page.headers["X-Homeagent-Forwarder"] == "gateway-untrusted"
+    assert "not the enrolled one" in page.text and "与登记的不一致" in page.text
 
 
 def _exchange(forwarder: Forwarder, data: bytes, timeout: float = 10) -> bytes:

@@ -28,6 +28,20 @@ PAGES: dict[str, Page] = {
             "this page in a minute. If it keeps happening, call the help desk.",
         ),
     ),
+    # Not "check your internet": a certificate the enrolled CA did not sign may mean someone
+    # is intercepting the line, and the agent should stop and say so.
+    "gateway-untrusted": Page(
+        502,
+        Hint(
+            zh="公司网关的证书与登记的不一致",
+            en="The company gateway's certificate is not the enrolled one",
+        ),
+        Hint(
+            zh="为安全起见，本次连接已中断，未发送任何数据。请暂停办理业务，并立即告诉信息安全负责人或帮助台。",
+            en="For your safety the connection was stopped and nothing was sent. Pause your work "
+            "and tell your security officer or the help desk now.",
+        ),
+    ),
     # 403, not 407: no password the browser could ask for would help; the agent must clock in,
     # and browsers show a 403's page but not a 407's.
     "clocked-out": Page(

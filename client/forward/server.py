@@ -268,6 +268,9 @@ class _Connection:
     async def _open(self, head: RequestHead) -> bool:
         try:
             upstream_reader, self.upstream = await self.forwarder.open_gateway()
+        except ssl.SSLCertVerificationError:
+            await _answer(self.reader, self.writer, "gateway-untrusted", head)
+            return False
         except (OSError, TimeoutError, ssl.SSLError, ssl.CertificateError):
             await _answer(self.reader, self.writer, "gateway-unreachable", head)
             return False
