@@ -351,6 +351,9 @@ def test_only_the_pinned_ca_is_trusted(gateway: Gateway, home: Path) -> None:
     with pytest.raises(GatewayUnreachableError) as refused:
         service.settings()
     assert refused.value.detail == "the gateway's certificate is not the enrolled one"
+    assert refused.value.code == "untrusted"
+    assert "tell your security officer" in refused.value.hint.en
+    assert "信息安全负责人" in refused.value.hint.zh
     # nothing from the system's store sits beside it
     assert len(pinned_context(home / "gateway-ca.pem").get_ca_certs()) == 1
 

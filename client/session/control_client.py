@@ -15,7 +15,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..checks.result import Hint
-from .errors import ApiRefusedError, GatewayUnreachableError
+from .errors import UNTRUSTED_CERTIFICATE, ApiRefusedError, GatewayUnreachableError
 from .signing import authorization_header
 
 TIMEOUT_S = 10.0
@@ -130,6 +130,6 @@ def transport_problem(err: httpx.TransportError) -> str:
     if isinstance(err, httpx.ConnectError):
         text = str(err)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
-            return "the gateway's certificate is not the enrolled one"
+            return UNTRUSTED_CERTIFICATE
         return "connection failed"
     return type(err).__name__

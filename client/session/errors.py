@@ -17,19 +17,35 @@ class SessionError(Exception):
         self.code = code
 
 
+UNTRUSTED_CERTIFICATE = "the gateway's certificate is not the enrolled one"
+
+
 class GatewayUnreachableError(SessionError):
     """No answer from the gateway (network down, gateway stopped, timeout): nothing was
     refused, so what can wait (status changes) waits in the queue."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(
-            Hint(
-                zh=f"无法连接公司网关（{detail}）：请检查网络连接后重试",
-                en=f"Cannot reach the company gateway ({detail}): check your internet "
-                "connection, then try again",
-            ),
-            code="unreachable",
-        )
+        if detail == UNTRUSTED_CERTIFICATE:
+            # not a home internet problem: someone may be in the line, so the agent says so
+            super().__init__(
+                Hint(
+                    zh="公司网关的证书与登记的不一致：为安全起见未发送任何数据。"
+                    "请暂停办理业务，并立即告诉信息安全负责人或帮助台",
+                    en="The company gateway's certificate is not the enrolled one: for your "
+                    "safety nothing was sent. Pause your work and tell your security officer "
+                    "or the help desk now",
+                ),
+                code="untrusted",
+            )
+        else:
+            super().__init__(
+                Hint(
+                    zh=f"无法连接公司网关（{detail}）：请检查网络连接后重试",
+                    en=f"Cannot reach the company gateway ({detail}): check your internet "
+                    "connection, then try again",
+                ),
+                code="unreachable",
+            )
         self.detail = detail
 
 
