@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from homeagent.client.session.control_client import ControlClient, pinned_context
+from homeagent.client.pinned_tls import pinned_context
+from homeagent.client.session.control_client import ControlClient
 from homeagent.client.session.device_key import load_device_key
 from homeagent.client.session.errors import (
     ApiRefusedError,
@@ -396,3 +397,8 @@ def test_enrolling_as_another_agent_never_sends_the_previous_agents_changes(
     assert "previous agent" in status.refused[0].hint.en
     assert service.flush_pending().delivered == 0
     assert ("break", "lunch") not in history(gateway, "A2001")
+
+
+def test_a_pinned_context_never_falls_back_to_the_system_store() -> None:
+    with pytest.raises(ValueError, match="exactly one of ca_file and ca_pem"):
+        pinned_context()

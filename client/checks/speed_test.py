@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import socket
-import ssl
 import time
 from collections.abc import Callable, Iterator
 
 import httpx
 
+from ..pinned_tls import pinned_context
 from .context import GatewayEndpoint
 from .throughput import Sample, mbps, recent_rate_mbps, transfer_rate_mbps
 
@@ -35,7 +35,7 @@ _NOISE = os.urandom(1024 * 1024)
 def gateway_client(endpoint: GatewayEndpoint) -> httpx.Client:
     """HTTPS to the gateway's control API, trusting its pinned CA and nothing else, and going
     straight there (no proxy from the environment: the line itself is measured)."""
-    trust = ssl.create_default_context(cafile=str(endpoint.ca_file))
+    trust = pinned_context(endpoint.ca_file)
     options: list[tuple[int, int, int]] = []
     if hasattr(socket, "TCP_NOTSENT_LOWAT"):  # Linux and macOS
         options.append((socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, UNSENT_LIMIT))

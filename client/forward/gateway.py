@@ -7,6 +7,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..pinned_tls import pinned_context
 from ..state import Enrolment
 
 
@@ -16,14 +17,6 @@ class GatewayTarget:
     port: int
     tls: ssl.SSLContext
     """Trusts the pinned CA only; offers HTTP/1.1 alone, as the forwarder speaks nothing else."""
-
-
-def pinned_context(ca_file: Path) -> ssl.SSLContext:
-    """TLS trusting only `ca_file`, with the host name checked."""
-    context = ssl.create_default_context(cafile=str(ca_file))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(["http/1.1"])
-    return context
 
 
 def split_host_port(address: str) -> tuple[str, int]:
@@ -39,4 +32,4 @@ def split_host_port(address: str) -> tuple[str, int]:
 def gateway_target(enrolment: Enrolment) -> GatewayTarget:
     """The enrolled gateway's proxy listener and its pinned CA."""
     host, port = split_host_port(enrolment.proxy)
-    return GatewayTarget(host, port, pinned_context(Path(enrolment.ca_file)))
+    return GatewayTarget(host, port, pinned_context(Path(enrolment.ca_file), alpn=["http/1.1"]))

@@ -5,7 +5,6 @@ into the gateway's own message in Chinese and English."""
 from __future__ import annotations
 
 import json
-import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..checks.result import Hint
+from ..pinned_tls import pinned_context
 from .errors import UNTRUSTED_CERTIFICATE, ApiRefusedError, GatewayUnreachableError
 from .signing import authorization_header
 
@@ -28,21 +28,6 @@ CLOCK_SETTING = Hint(
     "› General › Date & Time",
 )
 """Where the setting the gateway's clocks_apart message asks for is."""
-
-
-def pinned_context(ca_file: Path) -> ssl.SSLContext:
-    """TLS that trusts this CA and nothing else (no system store), host names checked."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_verify_locations(cafile=str(ca_file))
-    return context
-
-
-def pinned_context_from_pem(ca_pem: str) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_verify_locations(cadata=ca_pem)
-    return context
 
 
 def refusal_from(response: httpx.Response) -> ApiRefusedError:

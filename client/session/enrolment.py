@@ -15,9 +15,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ..checks.result import Hint
+from ..pinned_tls import pinned_context
 from ..state import Enrolment, clear_session, save_enrolment, write_private
 from .answers import EnrolOutcome
-from .control_client import pinned_context_from_pem, refusal_from, transport_problem
+from .control_client import refusal_from, transport_problem
 from .device_key import new_device_key, public_bytes, save_device_key
 from .errors import GatewayUnreachableError, SessionError
 from .first_contact import ca_fingerprint, offered_ca, parse_gateway_url, same_fingerprint
@@ -56,7 +57,7 @@ def enrol_device(
     try:
         with httpx.Client(
             base_url=control_url,
-            verify=pinned_context_from_pem(ca_pem),
+            verify=pinned_context(ca_pem=ca_pem),
             timeout=timeout,
             trust_env=False,
         ) as http:
