@@ -359,15 +359,21 @@ def test_only_the_pinned_ca_is_trusted(gateway: Gateway, home: Path) -> None:
     assert len(pinned_context(home / "gateway-ca.pem").get_ca_certs()) == 1
 
 
-def test_enrolling_again_carries_over_changes_not_yet_delivered(
-    gateway: Gateway, home: Path
-) -> None:
+def on_shift_with_a_break_queued(gateway: Gateway, home: Path) -> ShiftService:
+    """A1023 on shift, with "break (lunch)" waiting on this PC: the gateway was out of reach."""
     service = on_shift(gateway, home)
     enrolment = load_enrolment(home)
     assert enrolment is not None
     away = enrolment.control_url.replace(f":{gateway.server.port}", f":{unused_port()}")
     save_enrolment(dataclasses.replace(enrolment, control_url=away), home)
     service.set_status("break", "lunch")
+    return service
+
+
+def test_enrolling_again_carries_over_changes_not_yet_delivered(
+    gateway: Gateway, home: Path
+) -> None:
+    service = on_shift_with_a_break_queued(gateway, home)
     # enrolling again (a new code) while that change waits: it is not dropped with the old key
     service.enrol(new_code(gateway), gateway.server.url, ca_pem=gateway.ca_pem.decode())
     carried = service.status().pending
@@ -381,12 +387,7 @@ def test_enrolling_again_carries_over_changes_not_yet_delivered(
 def test_enrolling_as_another_agent_never_sends_the_previous_agents_changes(
     gateway: Gateway, home: Path
 ) -> None:
-    service = on_shift(gateway, home)
-    enrolment = load_enrolment(home)
-    assert enrolment is not None
-    away = enrolment.control_url.replace(f":{gateway.server.port}", f":{unused_port()}")
-    save_enrolment(dataclasses.replace(enrolment, control_url=away), home)
-    service.set_status("break", "lunch")
+    service = on_shift_with_a_break_queued(gateway, home)
     # the PC is handed to another agent while A1023's change still waits
     service.enrol(new_code(gateway, "A2001"), gateway.server.url, ca_pem=gateway.ca_pem.decode())
     status = service.status()
