@@ -54,30 +54,29 @@ class Terminal:
         os.close(follower)
         self.seen = b""
 
+    def _read_some(self) -> bool:
+        """Keeps what the program draws within the next 50 ms; False once it closed its end."""
+        readable, _, _ = select.select([self.leader], [], [], 0.05)
+        if readable:
+            try:
+                self.seen += os.read(self.leader, 1 << 16)
+            except OSError:
+                return False
+        return True
+
     def wait_for(self, text: str, timeout: float = WAIT_S) -> float:
         """Reads until `text` has been drawn; the perf_counter time it was seen."""
         wanted = text.encode()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            readable, _, _ = select.select([self.leader], [], [], 0.05)
-            if readable:
-                try:
-                    self.seen += os.read(self.leader, 1 << 16)
-                except OSError:
-                    break
-                if wanted in ANSI.sub(b"", self.seen):
-                    return time.perf_counter()
+        while time.monotonic() < deadline and self._read_some():
+            if wanted in ANSI.sub(b"", self.seen):
+                return time.perf_counter()
         raise TimeoutError(f"{text!r} not drawn within {timeout} s")
 
     def drain(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            readable, _, _ = select.select([self.leader], [], [], 0.05)
-            if readable:
-                try:
-                    self.seen += os.read(self.leader, 1 << 16)
-                except OSError:
-                    return
+        while time.monotonic() < deadline and self._read_some():
+            pass
 
     def type(self, keys: bytes) -> None:
         os.write(self.leader, keys)
