@@ -16,12 +16,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from ..checks.checklist import checklist_names, run_each
 from ..checks.context import CheckContext, GatewayEndpoint, Progress
 from ..checks.report import readable, report_json
 from ..checks.result import CheckResult, Hint
 from ..lang import Lang
 from .activity_screen import ActivityScreen
-from .check_runner import checklist_names, run_checklist
 from .check_screen import CheckScreen
 from .confirm_dialog import ConfirmDialog
 from .error_dialog import ErrorDialog, hint_for
@@ -235,7 +235,7 @@ class HomeagentApp(App[None]):
             gateway=self.config.gateway,
             progress=progressed,
         )
-        results = run_checklist(self.config.thresholds(), ctx, screen.names, started, finished)
+        results = run_each(self.config.thresholds(), ctx, screen.names, started, finished)
         # through the app's queue too, so it arrives after the last check's own messages
         self.post_message(ChecklistFinished(results))
 

@@ -40,10 +40,6 @@ LIMITS_GATEWAY = Hint(
 )
 WAITING = Hint(zh="等待中", en="waiting")
 RUNNING = Hint(zh="检查中…", en="checking…")
-NOT_AVAILABLE = Hint(
-    zh="此版本尚未提供这项检查：无需处理，更新后会自动检查",
-    en="This check is not available in this version yet: nothing to do, it runs once updated",
-)
 NOISE_METER = Hint(zh="麦克风音量", en="Microphone level")
 PROGRESS_SUMMARY = Hint(zh="正在检查 {done}/{total} 项…", en="Checking {done} of {total}…")
 ALL_PASSED = Hint(zh="全部通过。可以开始工作。", en="All passed. You are ready to work.")
