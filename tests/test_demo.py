@@ -4,6 +4,7 @@ in, and its notice says so), and `homeagent-proxy demo --self-test` (what `scrip
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -78,3 +79,39 @@ def test_the_self_test_drives_a_shift_through_the_client(tmp_path: Path) -> None
     for step, fragment in zip(steps, expected, strict=True):
         assert fragment in step
     assert (tmp_path / "data" / "agent-home" / "device-key.pem").exists()
+
+
+def test_the_demo_stops_when_its_terminal_hangs_up(tmp_path: Path) -> None:
+    # `run` reloads its policy on SIGHUP (a daemon's convention); the demo lives in a terminal,
+    # and a closed terminal must not leave its gateway and sample app running
+    listen = free_port()
+    demo = subprocess.Popen(
+        [
+            str(PROXY),
+            "demo",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--listen",
+            f"127.0.0.1:{listen}",
+            "--control",
+            f"127.0.0.1:{free_port()}",
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:  # ends at EOF if the demo dies before it is ready
+            if "Ctrl-C" in line:
+                break
+        demo.send_signal(signal.SIGHUP)
+        assert demo.wait(timeout=30) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(timeout=10)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", listen)) != 0, "the proxy port is still open"

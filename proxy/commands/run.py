@@ -242,7 +242,7 @@ def run_demo(args: argparse.Namespace) -> int:
             os.kill(os.getpid(), 15)  # quitting the agent's screens ends the demo
 
     try:
-        code = _run(lambda: serve(config, ready))
+        code = _run(lambda: serve(config, ready, hangup_reloads=False))
     finally:
         app.stop()
     return 1 if failures else code

@@ -240,18 +240,25 @@ def _safe(name: str) -> str:
 
 
 async def serve(
-    config: GatewayConfig, ready: Callable[[RunningGateway], Awaitable[None]] | None = None
+    config: GatewayConfig,
+    ready: Callable[[RunningGateway], Awaitable[None]] | None = None,
+    *,
+    hangup_reloads: bool = True,
 ) -> None:
-    """Run until SIGTERM or SIGINT; SIGHUP reloads the policy."""
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the policy (a daemon's convention), or, with
+    `hangup_reloads` off (a demo in a terminal), stops like them when the terminal goes away."""
     gateway = RunningGateway(config)
     await gateway.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(
-        signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(gateway.reload))
-    )
+    if hangup_reloads:
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(gateway.reload))
+        )
+    else:
+        loop.add_signal_handler(signal.SIGHUP, stop.set)
     try:
         if ready is not None:
             await ready(gateway)
