@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,32 +17,10 @@ from homeagent.client.session.recheck import Effect
 from homeagent.client.session.service import ShiftService
 from homeagent.client.session.status_model import AgentStatus, NextStatus
 from homeagent.client.state import load_enrolment, save_enrolment
-from homeagent.proxy.store.engine import sqlite_url
 
-from .control_fixtures import Gateway, WallClock, running_gateway
+from .control_fixtures import Gateway
+from .recheck_fixtures import gateway_fixture, home_fixture, policy_file_fixture  # noqa: F401
 from .session_fixtures import cpu_only_policy, enrolled_service, passing_results
-
-
-@pytest.fixture
-def policy_file(tmp_path: Path) -> Path:
-    path = tmp_path / "policy.yaml"
-    cpu_only_policy(path, min_cores=1)
-    return path
-
-
-@pytest.fixture
-def gateway(tmp_path: Path, policy_file: Path) -> Iterator[Gateway]:
-    with running_gateway(
-        sqlite_url(tmp_path / "gateway.db"), tmp_path, policy_file, clock=WallClock()
-    ) as gw:
-        yield gw
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "client"
-    path.mkdir(mode=0o700)
-    return path
 
 
 def require_cores(gateway: Gateway, policy_file: Path, min_cores: int) -> None:
