@@ -269,6 +269,9 @@ def test_an_unreachable_gateway_keeps_changes_pending(home: Path, tmp_path: Path
     assert result.remaining == 1
     assert "check your internet connection" in result.problem.hint("en")
     assert "请检查网络连接" in result.problem.hint("zh")
+    # the gateway is gone (connection refused): said in the agent's language, not httpx's
+    assert "（连接失败）" in result.problem.hint("zh")
+    assert "(connection failed)" in result.problem.hint("en")
 
 
 def test_heartbeat_and_activity(gateway: Gateway, home: Path) -> None:

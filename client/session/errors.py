@@ -20,6 +20,11 @@ class SessionError(Exception):
 UNTRUSTED_CERTIFICATE = "the gateway's certificate is not the enrolled one"
 
 
+_ZH_DETAIL = {"timed out": "等待超时", "connection failed": "连接失败"}
+"""What `control_client.transport_problem` says, in Chinese; anything else (an exception's
+name) is left as it is, for the help desk."""
+
+
 class GatewayUnreachableError(SessionError):
     """No answer from the gateway (network down, gateway stopped, timeout): nothing was
     refused, so what can wait (status changes) waits in the queue."""
@@ -38,9 +43,10 @@ class GatewayUnreachableError(SessionError):
                 code="untrusted",
             )
         else:
+            zh_detail = _ZH_DETAIL.get(detail, detail)
             super().__init__(
                 Hint(
-                    zh=f"无法连接公司网关（{detail}）：请检查网络连接后重试",
+                    zh=f"无法连接公司网关（{zh_detail}）：请检查网络连接后重试",
                     en=f"Cannot reach the company gateway ({detail}): check your internet "
                     "connection, then try again",
                 ),
