@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from homeagent.client.browser_trust import browser_stores, install
 from homeagent.client.forward import Forwarder
 from homeagent.proxy.core.watermark import MarkReader
 from homeagent.proxy.sample_app import SampleApp
@@ -56,19 +57,12 @@ def _tool(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser_home(tmp_path_factory: pytest.TempPathFactory, harness: GatewayHarness) -> Path:
-    """A HOME whose NSS database trusts the gateway's interception CA, as the client will set
-    up the agent's browser (Chromium on Linux reads $HOME/.pki/nssdb)."""
+    """A HOME whose NSS database trusts the gateway's interception CA, set up by the client's
+    own code (Chromium on Linux reads $HOME/.pki/nssdb)."""
     home = tmp_path_factory.mktemp("browser-home")
-    nssdb = home / ".pki" / "nssdb"
-    nssdb.mkdir(parents=True)
-    certutil = _tool("certutil")
-    ca = str(harness.config.ca_cert)
-    for args in (
-        ["-N", "-d", f"sql:{nssdb}", "--empty-password"],
-        ["-A", "-d", f"sql:{nssdb}", "-t", "C,,", "-n", "homeagent gateway", "-i", ca],
-    ):
-        done = subprocess.run([certutil, *args], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, f"certutil {args[0]}: {done.stdout}{done.stderr}"
+    ca_file = harness.config.ca_cert
+    for store in browser_stores(home):  # what `homeagent trust` does after the agent's yes
+        install(store, ca_file.read_text("ascii"), ca_file)
     return home
 
 
