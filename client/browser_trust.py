@@ -5,6 +5,7 @@ inspects. Browsers on Linux keep their trust in NSS databases: Chromium and Chro
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -45,6 +46,39 @@ class BrowserStore:
     @property
     def exists(self) -> bool:
         return (self.path / "cert9.db").exists()
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserTrust:
+    """The enrolled gateway's CA and the agent's browsers: what `homeagent trust` and the TUI
+    ask and do (every call runs certutil: worker threads only)."""
+
+    ca_file: Path
+    home: Path
+    """The agent's home folder, where the browsers keep their databases."""
+
+    @property
+    def ca_pem(self) -> str:
+        return self.ca_file.read_text("ascii")
+
+    def stores(self) -> list[BrowserStore]:
+        return browser_stores(self.home)
+
+    def trusted_in(self) -> list[BrowserStore]:
+        ca_pem = self.ca_pem
+        return [store for store in self.stores() if trusts(store, ca_pem)]
+
+    def trust_all(self) -> list[BrowserStore]:
+        """Trust the CA in every store (Chromium's made if missing); the stores changed."""
+        ca_pem, stores = self.ca_pem, self.stores()
+        for store in stores:
+            install(store, ca_pem, self.ca_file)
+        return stores
+
+
+def agent_home() -> Path:
+    """Where the agent's browsers keep their settings: $HOME."""
+    return Path(os.environ.get("HOME") or Path.home())
 
 
 def browser_stores(home: Path) -> list[BrowserStore]:

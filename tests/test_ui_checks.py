@@ -18,12 +18,15 @@ import pytest
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 
+from homeagent.client.browser_trust import BrowserTrust
 from homeagent.client.checks.context import Progress
 from homeagent.client.checks.report import report_json
 from homeagent.client.checks.result import CheckResult, Status
 from homeagent.client.commands.common import CommandError
+from homeagent.client.session.first_contact import ca_fingerprint
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
 from homeagent.client.ui.checklist_row import ChecklistRow
+from homeagent.client.ui.confirm_dialog import ConfirmDialog
 from homeagent.client.ui.error_dialog import ErrorDialog
 from homeagent.client.ui.help_screen import HelpScreen
 from homeagent.client.ui.key_bar import KeyBar
@@ -36,6 +39,7 @@ from homeagent.client.ui.messages import (
 from homeagent.client.ui.report_dialog import ReportDialog
 from homeagent.proxy.core.posture_report import parse_report
 
+from .control_fixtures import make_ca
 from .ui_pilot import run_bounded, shown, wait_for
 
 QUICK = ("memory", "network", "removable_storage", "processes")
@@ -311,3 +315,45 @@ def test_no_message_bubbles() -> None:
     ]
     assert len(classes) >= 7
     assert [c.__name__ for c in classes if c.bubble] == []
+
+
+def test_the_check_screen_offers_to_make_the_browser_trust_the_gateway(tmp_path: Path) -> None:
+    # real NSS databases under a throwaway HOME, changed by Debian's certutil
+    ca_file = tmp_path / "gateway-ca.pem"
+    ca_file.write_bytes(make_ca()[0])
+    browsers = BrowserTrust(ca_file, tmp_path / "user")
+    (tmp_path / "user").mkdir()
+
+    def keys(app: HomeagentApp) -> list[str]:
+        bar = app.check_screen.query_one(KeyBar)
+        return [name for _, name, _ in bar.keys()]  # noqa: SIM118  (a method, not a dict)
+
+    async def scenario() -> None:
+        app = make_app(UiConfig(lang="en", only=("memory",), browsers=browsers))
+        async with app.run_test(size=SIZE) as pilot:
+            summary = app.check_screen.query_one("#checks-summary", Static)
+            await wait_for(pilot, lambda: "does not trust the company gateway" in shown(summary))
+            assert "Trust browser" in keys(app)
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            question = shown(app.screen.query_one("#confirm-question", Static))
+            assert ca_fingerprint(ca_file.read_text()) in question
+            await pilot.press("escape")  # not now: nothing changes
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+            assert browsers.trusted_in() == []
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "now trusts the company gateway" in shown(summary))
+            assert [store.browser for store in browsers.trusted_in()] == ["Chromium / Chrome"]
+            assert "Trust browser" not in keys(app)
+
+        # the next start finds it trusted: nothing to say, nothing to offer
+        app = make_app(UiConfig(lang="zh", only=("memory",), browsers=browsers))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: finished(app))
+            await wait_for(pilot, lambda: app.check_screen.browser_note is None)
+            assert "信任" not in shown(app.check_screen.query_one("#checks-summary", Static))
+            assert "信任浏览器" not in keys(app)
+
+    run_bounded(scenario())

@@ -5,12 +5,11 @@ is trusted already, `--remove` takes it away again."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..browser_trust import BrowserStore, TrustError, browser_stores, install, remove, trusts
+from ..browser_trust import BrowserStore, BrowserTrust, TrustError, agent_home, remove
 from ..lang import Lang, detect_lang
 from ..session.first_contact import ca_fingerprint
 from ..state import load_enrolment
@@ -42,18 +41,16 @@ def trust_command(args: argparse.Namespace) -> int:
     enrolment = load_enrolment()
     if enrolment is None:
         raise CommandError(NOT_ENROLLED(lang))
-    ca_file = Path(enrolment.ca_file)
-    ca_pem = ca_file.read_text("ascii")
-    stores = browser_stores(Path(os.environ.get("HOME") or Path.home()))
+    browsers = BrowserTrust(Path(enrolment.ca_file), agent_home())
     try:
         if args.check:
-            return _report(lang, stores, ca_pem)
+            return _report(lang, browsers)
         if args.remove:
-            for store in stores:
+            for store in browsers.stores():
                 if remove(store):
                     print(say(lang, f"已移除：{store.browser}", f"Removed: {store.browser}"))
             return 0
-        if not args.yes and not _consents(lang, stores, ca_pem):
+        if not args.yes and not _consents(lang, browsers.stores(), browsers.ca_pem):
             raise CommandError(
                 say(
                     lang,
@@ -62,8 +59,7 @@ def trust_command(args: argparse.Namespace) -> int:
                     "until it trusts the gateway.",
                 )
             )
-        for store in stores:
-            install(store, ca_pem, ca_file)
+        for store in browsers.trust_all():
             print(say(lang, f"已信任：{store.browser}", f"Trusted: {store.browser}"))
     except TrustError as err:
         raise CommandError(err.hint(lang)) from None
@@ -77,14 +73,13 @@ def trust_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(lang: Lang, stores: list[BrowserStore], ca_pem: str) -> int:
-    trusted = 0
-    for store in stores:
-        ok = trusts(store, ca_pem)
-        trusted += ok
+def _report(lang: Lang, browsers: BrowserTrust) -> int:
+    trusted_in = browsers.trusted_in()
+    for store in browsers.stores():
+        ok = store in trusted_in
         mark = say(lang, "已信任", "trusted") if ok else say(lang, "未信任", "not trusted")
         print(f"{store.browser}: {mark}  ({store.path})")
-    if not trusted:
+    if not trusted_in:
         print(
             say(
                 lang,
@@ -93,7 +88,7 @@ def _report(lang: Lang, stores: list[BrowserStore], ca_pem: str) -> int:
             ),
             file=sys.stderr,
         )
-    return 0 if trusted else 1
+    return 0 if trusted_in else 1
 
 
 def _consents(lang: Lang, stores: list[BrowserStore], ca_pem: str) -> bool:

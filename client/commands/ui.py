@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..lang import detect_lang
@@ -36,6 +37,7 @@ def ui_command(args: argparse.Namespace) -> int:
         input_device=getattr(args, "input_device", None),
     )
     if enrolment is not None:
+        from ..browser_trust import BrowserTrust, agent_home
         from ..session.service import ShiftService
         from ..ui.service_shift import ServiceShift
         from .check import thresholds_for
@@ -49,6 +51,7 @@ def ui_command(args: argparse.Namespace) -> int:
             input_device=config.input_device,
             thresholds=lambda: thresholds_for(service, lang),
             shift=ServiceShift(service),
+            browsers=BrowserTrust(Path(enrolment.ca_file), agent_home()),
         )
     make_app(config).run()
     return 0

@@ -28,6 +28,7 @@ from .error_dialog import ErrorDialog, hint_for
 from .help_screen import HelpScreen
 from .messages import (
     ActivityLoaded,
+    BrowserTrustKnown,
     CheckFinished,
     ChecklistFinished,
     CheckProgressed,
@@ -40,10 +41,20 @@ from .notice_dialog import NoticeDialog
 from .reason_dialog import ReasonDialog
 from .report_dialog import ReportDialog
 from .shift_port import ShiftPort, ShiftSnapshot
-from .texts import APP_TITLE, CLOCK_OUT_KEYS, CLOCK_OUT_QUESTION, NOT_ENROLLED
+from .texts import (
+    APP_TITLE,
+    BROWSER_NOT_TRUSTED,
+    BROWSER_TRUSTED,
+    CLOCK_OUT_KEYS,
+    CLOCK_OUT_QUESTION,
+    NOT_ENROLLED,
+    TRUST_KEYS,
+    TRUST_QUESTION,
+)
 from .work_screen import WorkScreen
 
 if TYPE_CHECKING:
+    from ..browser_trust import BrowserTrust
     from ..checks.limits import Thresholds  # ruamel.yaml loads in the checking worker
     from ..forward import Forwarder  # asyncio servers and ssl load at clock-in
 
@@ -78,6 +89,10 @@ class UiConfig:
     heartbeat_seconds: float = 60.0
     """How often, during a shift, the gateway hears from the client (and the token is renewed
     when due) and the scheduled re-check is looked for."""
+    browsers: BrowserTrust | None = None
+    """The agent's browsers and the enrolled CA: after each checklist the check screen says
+    when no browser trusts the gateway yet, and `t` offers to fix it. None: not asked (before
+    enrolment, and in tests that are not about it)."""
     forward_port: int = 17080
     """The local forwarder's port on 127.0.0.1 during the shift: `homeagent forward`'s default,
     so the browser's proxy setting is the same either way (0: any free port, for tests)."""
@@ -172,6 +187,8 @@ class HomeagentApp(App[None]):
             return None
         if action in SHIFT_ACTIONS and self.work_screen.busy:
             return None
+        if action == "trust_browsers":
+            return self.check_screen.browser_untrusted  # hidden unless there is something to fix
         return True
 
     def tell(self, screen: Screen[None], message: Message) -> None:
@@ -238,6 +255,8 @@ class HomeagentApp(App[None]):
         results = run_each(self.config.thresholds(), ctx, screen.names, started, finished)
         # through the app's queue too, so it arrives after the last check's own messages
         self.post_message(ChecklistFinished(results))
+        if self.config.browsers is not None:
+            self.tell(screen, browser_trust(self.config.browsers))
 
     @on(ChecklistFinished)
     def checks_done(self, message: ChecklistFinished) -> None:
@@ -253,6 +272,29 @@ class HomeagentApp(App[None]):
         and show the gateway's verdict under the checklist."""
         self.tell(self.check_screen, GatewayVerdict(shift.report(results)))
         self.post_shift(shift, shift.snapshot(), settles=False)
+
+    def action_trust_browsers(self) -> None:
+        browsers = self.config.browsers
+        if browsers is None or not self.check_screen.browser_untrusted:
+            return
+        from ..session.first_contact import ca_fingerprint
+
+        fingerprint = ca_fingerprint(browsers.ca_pem)
+        question = Hint(
+            zh=TRUST_QUESTION.zh.format(fingerprint=fingerprint),
+            en=TRUST_QUESTION.en.format(fingerprint=fingerprint),
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.trust_worker(browsers)
+
+        self.push_screen(ConfirmDialog(question, TRUST_KEYS), answered)
+
+    @work(thread=True, exclusive=True, group="trust", exit_on_error=False)
+    def trust_worker(self, browsers: BrowserTrust) -> None:
+        browsers.trust_all()
+        self.tell(self.check_screen, BrowserTrustKnown(BROWSER_TRUSTED, untrusted=False))
 
     def action_show_report(self) -> None:
         report = readable(report_json(self.results)) if self.results is not None else None
@@ -478,6 +520,18 @@ def forward_port_hint(port: int, err: OSError) -> Hint:
         en=f"Cannot forward on 127.0.0.1 port {port} ({reason}): another `homeagent forward` "
         "may be running; close it, then open homeagent again",
     )
+
+
+def browser_trust(browsers: BrowserTrust) -> BrowserTrustKnown:
+    """What the check screen says of the browsers' trust in the gateway (certutil runs: call
+    from a worker)."""
+    from ..browser_trust import TrustError
+
+    try:
+        trusted = bool(browsers.trusted_in())
+    except TrustError as err:  # no certutil: say how to get it; nothing to offer
+        return BrowserTrustKnown(err.hint, untrusted=False)
+    return BrowserTrustKnown(None if trusted else BROWSER_NOT_TRUSTED, untrusted=not trusted)
 
 
 def make_app(config: UiConfig | None = None) -> HomeagentApp:

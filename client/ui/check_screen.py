@@ -20,6 +20,7 @@ from .key_bar import KeyBar
 from .language import app_lang, say
 from .level_meter import LevelMeter
 from .messages import (
+    BrowserTrustKnown,
     CheckFinished,
     ChecklistFinished,
     CheckProgressed,
@@ -41,6 +42,7 @@ class CheckScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "app.run_checks", "Check again"),
         Binding("p", "app.show_report", "Report"),
+        Binding("t", "app.trust_browsers", "Trust browser"),
     ]
 
     running: reactive[bool] = reactive(False)
@@ -49,6 +51,10 @@ class CheckScreen(Screen[None]):
     """The latest complete run's results, None before the first finished."""
     verdict: reactive[Hint | None] = reactive(None)
     """What the gateway said of the report made from them (enrolled PCs), once it answered."""
+    browser_note: reactive[Hint | None] = reactive(None)
+    """What to say of the browsers' trust in the gateway (enrolled PCs), None when all is well."""
+    browser_untrusted: bool = False
+    """No browser trusts the gateway yet: `t` offers to fix it."""
 
     def __init__(self, names: list[str], enrolled: bool) -> None:
         super().__init__(id="checks")
@@ -113,6 +119,15 @@ class CheckScreen(Screen[None]):
     def watch_verdict(self) -> None:
         self.show_summary()
 
+    @on(BrowserTrustKnown)
+    def browser_trust_known(self, message: BrowserTrustKnown) -> None:
+        self.browser_untrusted = message.untrusted
+        self.browser_note = message.note
+        self.refresh_bindings()
+
+    def watch_browser_note(self) -> None:
+        self.show_summary()
+
     def watch_running(self) -> None:
         self.show_summary()
         self.refresh_bindings()
@@ -150,4 +165,6 @@ class CheckScreen(Screen[None]):
             summary.set_classes("passed")
         if self.verdict is not None:
             text = f"{text}\n{say(self, self.verdict)}"
+        if self.browser_note is not None:
+            text = f"{text}\n{say(self, self.browser_note)}"
         summary.update(text)

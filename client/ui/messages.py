@@ -46,6 +46,16 @@ class GatewayVerdict(Message, bubble=False):
         self.said = said
 
 
+class BrowserTrustKnown(Message, bubble=False):
+    """Whether the agent's browsers trust the gateway: `note` is the line to show under the
+    checklist (None: they do), `untrusted` whether the agent may be offered to fix it."""
+
+    def __init__(self, note: Hint | None, untrusted: bool) -> None:
+        super().__init__()
+        self.note = note
+        self.untrusted = untrusted
+
+
 class ShiftChanged(Message, bubble=False):
     """The shift as the service now reports it, with the changes still waiting to be sent."""
 

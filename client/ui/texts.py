@@ -27,6 +27,7 @@ KEY_NAMES: dict[str, Hint] = {
     "close": Hint(zh="关闭", en="Close"),
     "dismiss": Hint(zh="关闭", en="Close"),
     "accept": Hint(zh="同意", en="I agree"),
+    "trust_browsers": Hint(zh="信任浏览器", en="Trust browser"),
 }
 
 # --- the check screen ---------------------------------------------------------------------------
@@ -117,6 +118,27 @@ CLOCK_OUT_QUESTION = Hint(
 CLOCK_OUT_KEYS = Hint(
     zh="回车：下班打卡    Esc：继续工作", en="Enter: clock out    Esc: keep working"
 )
+BROWSER_NOT_TRUSTED = Hint(
+    zh="浏览器尚未信任公司网关，业务页面会显示证书警告：按 t 添加信任",
+    en="Your browser does not trust the company gateway yet, so business pages will show "
+    "certificate warnings: press t to trust it",
+)
+BROWSER_TRUSTED = Hint(
+    zh="浏览器已信任公司网关：请重新启动浏览器，使更改生效。",
+    en="Your browser now trusts the company gateway: restart it for the change to take effect.",
+)
+TRUST_QUESTION = Hint(
+    zh="公司网关会检查您经由它打开的业务页面，用于隐藏客户个人信息并留存记录。为此，浏览器"
+    "需要信任网关的证书颁发机构（CA），SHA-256 指纹：\n{fingerprint}\n只有经 homeagent 转发的"
+    "流量会被检查；可随时用 homeagent trust --remove 撤销。现在添加到 Chromium/Chrome 和 "
+    "Firefox 吗？",
+    en="The company gateway inspects the business pages you open through it, to hide "
+    "customers' personal data and keep a record. For that your browser must trust the "
+    "gateway's certificate authority (CA), SHA-256 fingerprint:\n{fingerprint}\nOnly traffic "
+    "sent through homeagent is inspected; undo it any time with `homeagent trust --remove`. "
+    "Add it to Chromium/Chrome and Firefox now?",
+)
+TRUST_KEYS = Hint(zh="回车：信任    Esc：暂不", en="Enter: trust it    Esc: not now")
 BUSY_WORKING = Hint(zh="正在与网关通信…", en="Talking to the gateway…")
 
 # --- the activity screen ------------------------------------------------------------------------
