@@ -7,6 +7,8 @@ import asyncio
 import datetime as dt
 import gc
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,3 +150,40 @@ def test_workers_start_with_the_pool_not_with_the_first_large_body(loaded: Loade
         assert len(_workers_running() - before) == 2
     finally:
         started.close()
+
+
+ORPHAN_SCRIPT = """
+import sys
+from pathlib import Path
+from homeagent.proxy.core.policy.loader import load_policy
+from homeagent.proxy.gateway.protect import ProtectPool, _ready
+
+pool = ProtectPool(load_policy(Path(sys.argv[1])), b"k" * 32, bytes(32), 2)
+for _ in range(4):
+    pool._pool.submit(_ready).result(timeout=60)
+print(" ".join(str(pid) for pid in pool._pool._processes), flush=True)
+sys.stdin.read()  # until the test kills this process
+"""
+
+
+def test_workers_of_a_gateway_killed_outright_do_not_outlive_it() -> None:
+    gateway = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT, str(ACME)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert gateway.stdout is not None
+        workers = [psutil.Process(int(pid)) for pid in gateway.stdout.readline().split()]
+        assert len(workers) == 2 and all(w.is_running() for w in workers)
+        gateway.kill()  # SIGKILL: no shutdown, no chance to stop its workers
+        gateway.wait(timeout=10)
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        for worker in alive:  # a failing run leaves nothing behind
+            worker.kill()
+        assert alive == [], f"orphaned masking workers still running: {alive}"
+    finally:
+        if gateway.poll() is None:
+            gateway.kill()
+            gateway.wait(timeout=10)

@@ -9,6 +9,9 @@ import concurrent.futures
 import datetime as dt
 import gc
 import multiprocessing
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 
 from ..core.masking import BodyFormat, Masker, UnmaskableBodyError, format_for
@@ -127,8 +130,23 @@ makes hundreds of thousands of short-lived objects that reference counting frees
 every 700 of them cost a tenth of a body's time."""
 
 
+ORPHAN_CHECK_S = 1.0
+"""How often a worker looks whether its gateway is still there."""
+
+
+def _exit_when_orphaned(gateway: int) -> None:
+    # A gateway killed outright (SIGKILL, the OOM killer) cannot stop its workers, and a worker
+    # holds both ends of its task queue, so it would wait for work forever: it goes itself.
+    while os.getppid() == gateway:
+        time.sleep(ORPHAN_CHECK_S)
+    os._exit(0)
+
+
 def _start_worker(loaded: LoadedPolicy, pseudonym_key: bytes, watermark_key: bytes) -> None:
     global _worker
+    threading.Thread(
+        target=_exit_when_orphaned, args=(os.getppid(),), name="orphan-watch", daemon=True
+    ).start()
     _worker = (Masker(loaded.policy, pseudonym_key), Watermarker(loaded.policy, watermark_key))
     # The policy, compiled patterns and tables live as long as the worker: set them aside so
     # that collections do not walk them again and again.
