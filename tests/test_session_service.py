@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from homeagent.client.commands.shift_output import describe
 from homeagent.client.pinned_tls import pinned_context
 from homeagent.client.session.control_client import ControlClient
 from homeagent.client.session.device_key import load_device_key
@@ -311,9 +312,17 @@ def test_an_unreadable_shift_file_is_kept_aside_not_trusted(gateway: Gateway, ho
     sealed.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     snapshot = service.status()
     assert snapshot.status is AgentStatus.OFFLINE and snapshot.pending == []
-    assert [p.read_bytes() for p in home.glob("shift.sealed.unreadable-*")] == [
-        data[:-1] + bytes([data[-1] ^ 1])
-    ]
+    kept = list(home.glob("shift.sealed.unreadable-*"))
+    assert [p.read_bytes() for p in kept] == [data[:-1] + bytes([data[-1] ^ 1])]
+    # the agent is told, and keeps being told (not just by the first look) until a new shift
+    for look in (snapshot, service.status()):
+        hint = look.set_aside_hint()
+        assert hint is not None and kept[0].name in hint("en") and "check your status" in hint("en")
+        assert "请核对您的状态" in hint("zh")
+    assert kept[0].name in describe(service.status(), "en")
+    assert service.send_posture(passing_results()).passed
+    service.clock_in(gateway.notice_version)
+    assert service.status().set_aside_hint() is None
 
 
 CHANGES_EACH = 40

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Digits, OptionList, Static
 
+from homeagent.client.session.answers import StatusSnapshot
+from homeagent.client.session.status_model import AgentStatus
 from homeagent.client.ui.activity_screen import ActivityScreen
 from homeagent.client.ui.app import HomeagentApp, UiConfig, make_app
 from homeagent.client.ui.confirm_dialog import ConfirmDialog
 from homeagent.client.ui.error_dialog import ErrorDialog
 from homeagent.client.ui.notice_dialog import NoticeDialog
 from homeagent.client.ui.reason_dialog import ReasonDialog
+from homeagent.client.ui.service_shift import shift_snapshot
 from homeagent.client.ui.shift_port import ActivityEntry
 from homeagent.client.ui.work_screen import clock_text
 
@@ -286,3 +289,30 @@ def test_the_notice_reflows_to_the_dialog_width() -> None:
     assert (
         reflowed("客户资料只在工作中查看，\n不外传。\n", "zh") == "客户资料只在工作中查看，不外传。"
     )
+
+
+def test_an_unreadable_shift_record_is_said_on_the_work_screen() -> None:
+    # what the real service reports after setting an unreadable shift file aside
+    told = StatusSnapshot(
+        clocked_in=False,
+        status=AgentStatus.OFFLINE,
+        reason=None,
+        since=None,
+        seconds_in_status=0,
+        shift_start=None,
+        shift_seconds=0,
+        next=None,
+        set_aside="shift.sealed.unreadable-1764748800",
+    )
+    clock = Clock()
+    shift = RulesShift(clock)
+    shift.state = shift_snapshot(told)
+
+    async def scenario() -> None:
+        app = work_app("zh", shift, clock)
+        async with app.run_test(size=SIZE) as pilot:
+            note = app.work_screen.query_one("#work-note", Static)
+            await wait_for(pilot, lambda: "shift.sealed.unreadable-1764748800" in shown(note))
+            assert "班次记录无法读取" in shown(note)
+
+    run_bounded(scenario())

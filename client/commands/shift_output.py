@@ -119,6 +119,9 @@ def describe(snapshot: StatusSnapshot, lang: Lang) -> str:
             else f"The gateway did not take {name} at {local_time(refused.change.at)}: "
             f"{refused.hint(lang)}"
         )
+    set_aside = snapshot.set_aside_hint()
+    if set_aside is not None:
+        lines.append(set_aside(lang))
     return "\n".join(lines)
 
 

@@ -111,6 +111,20 @@ class StatusSnapshot:
     token_expires_at: float | None = None
     delivery: FlushResult | None = None
     """What the delivery attempt that came with this snapshot did (set_status), if any."""
+    set_aside: str | None = None
+    """An unreadable shift file kept for support (see ShiftRecord.set_aside)."""
+
+    def set_aside_hint(self) -> Hint | None:
+        """What to tell the agent about an unreadable shift file, if there was one."""
+        if self.set_aside is None:
+            return None
+        return Hint(
+            zh=f"此电脑上的班次记录无法读取，已另存为 {self.set_aside}（供技术支持查看）。"
+            "其中尚未发送的状态更改可能未送达网关：请核对您的状态，必要时重新设置。",
+            en=f"This PC's record of your shift could not be read; it was kept as "
+            f"{self.set_aside} for support. Status changes it held may not have reached the "
+            "gateway: check your status, and set it again if needed.",
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -128,6 +142,7 @@ class StatusSnapshot:
             "refused": [_refused_json(r) for r in self.refused],
             "token_expires_at": iso_time(self.token_expires_at),
             "delivery": None if self.delivery is None else self.delivery.to_json(),
+            "set_aside": self.set_aside,
         }
 
 

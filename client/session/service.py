@@ -338,7 +338,8 @@ class ShiftService:
         with shift_file.locked():
             record = shift_file.load()
             shift = record.shift.clock_in(now)
-            record = replace(record, shift=shift).queued([_first_change(shift)])
+            # a new shift: the agent has been told of any unreadable record by now
+            record = replace(record, shift=shift, set_aside=None).queued([_first_change(shift)])
             shift_file.save(record)
         self.flush_pending()
         return session
@@ -519,6 +520,7 @@ class ShiftService:
             pending=list(record.pending),
             refused=list(record.refused),
             token_expires_at=session.expires_at if session else None,
+            set_aside=record.set_aside,
         )
 
 

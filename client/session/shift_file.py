@@ -72,6 +72,9 @@ class ShiftRecord:
     shift: Shift = field(default_factory=Shift)
     pending: tuple[PendingChange, ...] = ()
     refused: tuple[RefusedChange, ...] = ()
+    set_aside: str | None = None
+    """The name of an earlier shift file this PC could not read and kept for support: the
+    agent is told until their next clock-in, since changes it held may never have been sent."""
 
     def queued(self, changes: list[Change]) -> ShiftRecord:
         return replace(self, pending=self.pending + tuple(PendingChange.of(c) for c in changes))
@@ -89,6 +92,7 @@ class ShiftRecord:
             "shift": self.shift.to_json(),
             "pending": [p.to_json() for p in self.pending],
             "refused": [r.to_json() for r in self.refused],
+            "set_aside": self.set_aside,
         }
 
     @staticmethod
@@ -97,6 +101,7 @@ class ShiftRecord:
             Shift.from_json(data["shift"]),
             tuple(PendingChange.from_json(p) for p in data.get("pending", [])),
             tuple(RefusedChange.from_json(r) for r in data.get("refused", [])),
+            data.get("set_aside"),
         )
 
 
@@ -111,7 +116,7 @@ class ShiftFile:
 
     def load(self) -> ShiftRecord:
         """The record, or a fresh one when there is none yet (or it cannot be opened: it is
-        then moved aside, not overwritten)."""
+        then moved aside, not overwritten, and the fresh record says so). Call under `locked`."""
         try:
             sealed = self.path.read_bytes()
         except FileNotFoundError:
@@ -120,10 +125,12 @@ class ShiftFile:
             return ShiftRecord.from_json(json.loads(unseal(self._key, sealed, self._context)))
         except (SealedFileError, ValueError, KeyError, TypeError):
             # Altered, or sealed by an earlier key: kept aside for support, and the agent
-            # carries on with a fresh record rather than being stuck.
+            # carries on with a fresh record rather than being stuck, told what happened.
             aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
             self.path.replace(aside)
-            return ShiftRecord()
+            record = ShiftRecord(set_aside=aside.name)
+            self.save(record)
+            return record
 
     def save(self, record: ShiftRecord) -> None:
         data = json.dumps(record.to_json(), ensure_ascii=False).encode()

@@ -97,9 +97,12 @@ class ServiceShift:
 
 def shift_snapshot(status: StatusSnapshot) -> ShiftSnapshot:
     """The work screen's view of the service's status (clocked out reads `offline`)."""
+    notice = status.set_aside_hint()
     if not status.clocked_in:
-        return ShiftSnapshot("offline", status_since=status.since)
-    return ShiftSnapshot(status.status.value, status.reason, status.since, status.shift_start)
+        return ShiftSnapshot("offline", status_since=status.since, notice=notice)
+    return ShiftSnapshot(
+        status.status.value, status.reason, status.since, status.shift_start, notice
+    )
 
 
 def verdict_hint(verdict: PostureVerdict) -> Hint:

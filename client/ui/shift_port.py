@@ -27,6 +27,8 @@ class ShiftSnapshot:
     """Unix seconds of the change into this status."""
     shift_start: float | None = None
     """Unix seconds of clock-in; None while clocked out."""
+    notice: Hint | None = None
+    """Something about the shift record the agent must know (an unreadable file set aside)."""
 
 
 @dataclass(frozen=True, slots=True)

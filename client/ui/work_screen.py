@@ -143,6 +143,8 @@ class WorkScreen(Screen[None]):
             note = say(self, BUSY_WORKING)
         elif self.forwarding is not None:
             note = say(self, self.forwarding)
+        if snapshot and snapshot.notice is not None:
+            note = f"{say(self, snapshot.notice)}\n{note}".rstrip()
         self.query_one("#work-note", Static).update(note)
         self.show_times()
 
