@@ -194,7 +194,9 @@ def test_heartbeat_and_the_scheduled_recheck_run_by_themselves(tmp_path: Path) -
                 await wait_for(pilot, lambda: _latest_report_id(gateway) > first.id)
                 report = gateway.store.latest_posture("A1023")
                 assert report is not None and report.passed
-                assert (service.next_recheck_at() or 0) > time.time()
+                # the schedule is saved once the gateway's answer is back: a moment after the
+                # report is in the store
+                await wait_for(pilot, lambda: (service.next_recheck_at() or 0) > time.time())
                 await wait_for(pilot, lambda: not app.ticking)
                 assert app.screen is app.work_screen  # no dialog: it happened in the background
                 assert status_text(app).startswith("Not ready")  # a pass never sets ready
