@@ -4,11 +4,13 @@ the tunnel is still decided on its own, with every name it gives its host compar
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from mitmproxy import http
 
 from ..core.access import AMBIGUOUS_URL
+from ..core.limits import LimitVerdict, RateLimits
 from .context import DECISION, WOULD_BLOCK, Gateway, agent_of, answered, refuse
 from .gate import Gate
 from .guard import guarded
@@ -30,7 +32,7 @@ class Access:
                 flow, "denied", "default-deny", f"no rule of role {agent.role!r} reaches this host"
             )
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         agent = agent_of(flow)
         if answered(flow) or agent is None:
             return
@@ -48,7 +50,7 @@ class Access:
                 code = "denied"
             refuse(flow, code, decision.rule, decision.reason)
             return
-        limit = engines.limits.hit(agent.id, agent.role, request.method, request.url, time.time())
+        limit = await self._count(engines.limits, agent.id, agent.role, request)
         flow.metadata[WOULD_BLOCK].extend(limit.would_block)
         if not limit.allowed and limit.rule is not None:
             retry = max(1, round(limit.retry_after))
@@ -61,3 +63,19 @@ class Access:
             )
             return
         flow.metadata[DECISION] = {"decision": "allow", "rule": decision.rule}
+
+    async def _count(
+        self, limits: RateLimits, agent: str, role: str, request: http.Request
+    ) -> LimitVerdict:
+        """Count the request against the agent's windows in the store, which every gateway
+        instance shares (its blocking I/O off the event loop); no limit matching, no trip."""
+        names = limits.matching(role, request.method, request.url)
+        if not names:
+            return LimitVerdict(True, None)
+        now = time.time()
+        return await asyncio.to_thread(
+            self.gateway.rates.count_request,
+            agent,
+            names,
+            lambda windows: limits.judge(names, windows, now),
+        )

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mitmproxy import http
 
+from ..core.limits import LimitVerdict, SlidingWindow
 from ..core.watermark import new_reference
 from ..gateway.audit_sink import AuditSink
 from ..gateway.block_page import Refusal, render
@@ -42,6 +44,17 @@ STATUS = {
 }
 
 
+class RateCounter(Protocol):
+    def count_request(
+        self,
+        agent_id: str,
+        limits: Sequence[str],
+        judge: Callable[[Mapping[str, SlidingWindow]], LimitVerdict],
+    ) -> LimitVerdict:
+        """Judge one request against the agent's windows of `limits`, atomically (blocking)."""
+        ...
+
+
 @dataclass
 class Gateway:
     """The running gateway as the addons see it."""
@@ -51,6 +64,8 @@ class Gateway:
     audit: AuditSink
     pool: ProtectPool
     instance: str
+    rates: RateCounter
+    """Where agents' rate-limit windows are kept: the store, shared by every instance."""
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Host → address to connect to instead of resolving it (the demo's *.acme.test)."""
 

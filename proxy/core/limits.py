@@ -1,14 +1,16 @@
 """Rate limits per agent (the `limits` section): what stops an agent, or malware on their PC,
 from harvesting customer records in bulk.
 
-Pure: the caller passes the time and keeps the counters (in memory here; the gateway's store
-holds them so that every gateway instance sees the same counts).
+Pure: the caller passes the time and keeps the counters: `hit` keeps them in memory (policy
+tests, one process); the gateway keeps them in its store and calls `judge` inside the store's
+transaction, so that every gateway instance counts against the same windows.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .policy.access import RateLimit
@@ -58,11 +60,6 @@ class RateLimits:
         self._limits = [_Limit(rule, parse_pattern(rule.url)) for rule in policy.limits]
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
 
-    def adopt(self, previous: RateLimits) -> None:
-        """Carry the counts of limits that keep their name over from the policy before."""
-        names = {limit.rule.name for limit in self._limits}
-        self._windows.update({k: w for k, w in previous._windows.items() if k[1] in names})
-
     @property
     def rule_ids(self) -> list[str]:
         return [limit.id for limit in self._limits]
@@ -84,13 +81,21 @@ class RateLimits:
             and limit.pattern.matches(target)
         ]
 
-    def hit(self, agent: str, role: str, method: str, url: str, now: float) -> LimitVerdict:
-        """Count one request by `agent` at `now` (seconds), unless an enforced limit refuses it."""
-        matching = self._matching(role, method, url)
+    def matching(self, role: str, method: str, url: str) -> list[str]:
+        """The names of the limits that count this request (none: nothing to count)."""
+        return [limit.rule.name for limit in self._matching(role, method, url)]
+
+    def judge(
+        self, names: Sequence[str], windows: Mapping[str, SlidingWindow], now: float
+    ) -> LimitVerdict:
+        """Count one request at `now` (seconds) against the windows of the limits `names`
+        (from `matching`), unless an enforced limit refuses it; the windows change only when
+        it is let through."""
+        by_name = {limit.rule.name: limit for limit in self._limits}
         would_block: list[str] = []
-        windows = []
-        for limit in matching:
-            window = self._windows.setdefault((agent, limit.rule.name), SlidingWindow())
+        counted = []
+        for name in names:
+            limit, window = by_name[name], windows[name]
             used = window.count(now, limit.rule.per)
             if used >= limit.rule.max_requests:
                 retry = window.times[0] + limit.rule.per - now
@@ -99,7 +104,13 @@ class RateLimits:
                         False, limit.id, max(0.0, math.ceil(retry * 10) / 10), tuple(would_block)
                     )
                 would_block.append(limit.id)
-            windows.append(window)
-        for window in windows:
+            counted.append(window)
+        for window in counted:
             window.times.append(now)
         return LimitVerdict(True, None, 0.0, tuple(would_block))
+
+    def hit(self, agent: str, role: str, method: str, url: str, now: float) -> LimitVerdict:
+        """Count one request by `agent` at `now` against windows kept in this object."""
+        names = self.matching(role, method, url)
+        windows = {name: self._windows.setdefault((agent, name), SlidingWindow()) for name in names}
+        return self.judge(names, windows, now)

@@ -40,10 +40,10 @@ class Engines:
     watermarker: Watermarker
 
     @classmethod
-    def build(cls, loaded: LoadedPolicy, keys: Keys, previous: Engines | None = None) -> Engines:
+    def build(cls, loaded: LoadedPolicy, keys: Keys) -> Engines:
+        # The limits' windows live in the store under each limit's name, so a reload does not
+        # hand agents a fresh allowance.
         limits = RateLimits(loaded.policy)
-        if previous is not None:
-            limits.adopt(previous.limits)  # a reload must not hand agents a fresh allowance
         return cls(
             loaded=loaded,
             version=policy_version(loaded),
@@ -92,7 +92,7 @@ class PolicyHolder:
             version = policy_version(loaded)
             if version == self._engines.version:
                 return False, f"policy unchanged (version {version})"
-            self._engines = Engines.build(loaded, self.keys, self._engines)
+            self._engines = Engines.build(loaded, self.keys)
             log.info("policy version %s in force", version)
             return True, f"policy version {version} in force"
 

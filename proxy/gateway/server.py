@@ -103,6 +103,7 @@ class RunningGateway:
             audit=self.sink,
             pool=self.pool,
             instance=config.instance_id,
+            rates=self.store,
             upstream_map=dict(config.upstream_map),
         )
         self.master: Master | None = None

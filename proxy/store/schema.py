@@ -193,3 +193,14 @@ audit_records = Table(
     PrimaryKeyConstraint("instance", "seq"),
     Index("ix_audit_records_at", "at"),
 )
+
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    # One row per agent and rate limit: the times (Unix seconds, a JSON list) of the requests
+    # counted in the limit's window, shared by every gateway instance.
+    Column("agent_id", String(64), nullable=False),
+    Column("limit_name", String(64), nullable=False),
+    Column("times", Text, nullable=False),
+    PrimaryKeyConstraint("agent_id", "limit_name"),
+)

@@ -1,0 +1,30 @@
+"""Rate-limit windows in the store, so that every gateway instance counts an agent's requests
+against the same limits.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rate_windows",
+        sa.Column("agent_id", sa.String(length=64), nullable=False),
+        sa.Column("limit_name", sa.String(length=64), nullable=False),
+        sa.Column("times", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("agent_id", "limit_name", name=op.f("pk_rate_windows")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("rate_windows")
