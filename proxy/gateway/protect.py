@@ -142,10 +142,14 @@ def _exit_when_orphaned(gateway: int) -> None:
     os._exit(0)
 
 
-def _start_worker(loaded: LoadedPolicy, pseudonym_key: bytes, watermark_key: bytes) -> None:
+def _start_worker(
+    gateway: int, loaded: LoadedPolicy, pseudonym_key: bytes, watermark_key: bytes
+) -> None:
     global _worker
+    # the gateway's pid comes from the gateway: one that died while this worker was still
+    # starting is already gone, and getppid() here would name the process that adopted it
     threading.Thread(
-        target=_exit_when_orphaned, args=(os.getppid(),), name="orphan-watch", daemon=True
+        target=_exit_when_orphaned, args=(gateway,), name="orphan-watch", daemon=True
     ).start()
     _worker = (Masker(loaded.policy, pseudonym_key), Watermarker(loaded.policy, watermark_key))
     # The policy, compiled patterns and tables live as long as the worker: set them aside so
@@ -176,7 +180,7 @@ class ProtectPool:
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(loaded, pseudonym_key, watermark_key),
+                initargs=(os.getpid(), loaded, pseudonym_key, watermark_key),
             )
             if workers > 0
             else None
