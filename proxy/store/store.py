@@ -13,10 +13,11 @@ from .clock import Clock, utc_now
 from .engine import make_engine
 from .migrate import upgrade
 from .posture import PostureLog
+from .report_rows import ReportRows
 from .shifts import ShiftLog
 
 
-class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog):
+class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, ReportRows):
     """Every method runs in its own transaction and is safe to call from several threads and
     several processes (instances) at once."""
 
