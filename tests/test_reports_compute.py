@@ -284,3 +284,8 @@ def test_files_get_local_iso_times_and_whole_seconds_the_screen_gets_clock_times
         "AGENT  SINCE             LENGTH   LATE  NOTE",
         "A1     2026-12-03 09:00  1:30:00  yes   LATE",
     ]
+
+
+def test_a_fixed_offset_zone_is_named_once() -> None:
+    assert zone_label(dt.timezone(dt.timedelta(hours=8)), at("00:00")) == "UTC+08:00"
+    assert zone_label(dt.UTC, at("00:00")) == "UTC+00:00"

@@ -4,11 +4,13 @@ count per status the floor manager watches."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core.agent_status import AgentStatus
-from .status_time import WORKING
+from .formats import Report
+from .status_time import NO_STATUS, WORKING
+from .window import zone_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +67,51 @@ def head_count(rows: Iterable[FloorRow]) -> dict[AgentStatus | None, int]:
         if row.status in counts:
             counts[row.status] += 1
     return counts
+
+
+FLOOR_COLUMNS = (
+    "agent",
+    "role",
+    "status",
+    "reason",
+    "in_status",
+    "on_shift",
+    "clocked_in",
+    "last_seen",
+)
+
+
+def floor_report(rows: Sequence[FloorRow], now: dt.datetime, zone: dt.tzinfo) -> Report:
+    """The floor as a report: what `--once` prints and the view's export writes."""
+    counts = head_count(rows)
+    summary = ", ".join(
+        f"{NO_STATUS if status is None else status.value} {count}"
+        for status, count in counts.items()
+    )
+    return Report(
+        "floor",
+        FLOOR_COLUMNS,
+        [
+            {
+                "agent": row.agent,
+                "role": row.role,
+                "status": NO_STATUS if row.status is None else row.status.value,
+                "reason": row.reason,
+                "in_status": row.in_status,
+                "on_shift": row.on_shift,
+                "clocked_in": row.clocked_in,
+                "last_seen": row.last_seen,
+            }
+            for row in rows
+        ],
+        f"On shift {len(rows)} at {now.astimezone(zone):%Y-%m-%d %H:%M:%S} "
+        f"({zone_label(zone, now)}): {summary}",
+        {
+            "at": now,
+            "timezone": zone_label(zone, now),
+            "head_count": {
+                NO_STATUS if status is None else status.value: count
+                for status, count in counts.items()
+            },
+        },
+    )

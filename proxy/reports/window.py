@@ -61,8 +61,11 @@ def report_zone(name: str | None = None) -> dt.tzinfo:
 
 def zone_label(zone: dt.tzinfo, at: dt.datetime) -> str:
     """`Asia/Shanghai, UTC+08:00`: the name and the offset in force at `at`."""
-    offset = at.astimezone(zone).strftime("%z")
-    return f"{getattr(zone, 'key', None) or zone.tzname(at) or 'UTC'}, UTC{offset[:3]}:{offset[3:]}"
+    digits = at.astimezone(zone).strftime("%z")
+    offset = f"UTC{digits[:3]}:{digits[3:]}"
+    name = getattr(zone, "key", None) or zone.tzname(at) or ""
+    # A fixed offset's name is the offset itself (or just "UTC"): once is enough.
+    return offset if name in ("", "UTC", offset) else f"{name}, {offset}"
 
 
 def parse_bound(text: str, zone: dt.tzinfo, *, end: bool) -> dt.datetime:
