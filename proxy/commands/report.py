@@ -19,10 +19,11 @@ from ..store.clock import utc_now
 from .common import CommandError, load_or_explain
 from .database import add_database_arguments, opened_store
 
-WINDOW_HELP = (
-    "DATE (2026-12-03) or DATETIME (2026-12-03T08:30, offset optional) in the report's zone "
-    "(--tz). --from is inclusive; --to DATE includes that whole day, --to DATETIME is exclusive."
+FROM_HELP = (
+    "DATE (2026-12-03: its midnight) or DATETIME (2026-12-03T08:30, offset optional), "
+    "in --tz; inclusive"
 )
+TO_HELP = "DATE: that whole day is included; DATETIME: exclusive"
 
 
 def register(commands: Any) -> None:
@@ -64,8 +65,8 @@ def register(commands: Any) -> None:
 
 
 def _window_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="since", required=True, metavar="DATE", help=WINDOW_HELP)
-    parser.add_argument("--to", dest="until", required=True, metavar="DATE", help=WINDOW_HELP)
+    parser.add_argument("--from", dest="since", required=True, metavar="DATE", help=FROM_HELP)
+    parser.add_argument("--to", dest="until", required=True, metavar="DATE", help=TO_HELP)
     parser.add_argument(
         "--tz",
         metavar="ZONE",
@@ -92,9 +93,13 @@ def _time_of_day(text: str) -> dt.time:
 
 def _window(args: argparse.Namespace) -> ReportWindow:
     try:
-        return make_window(args.since, args.until, report_zone(args.tz))
+        window = make_window(args.since, args.until, report_zone(args.tz))
     except ValueError as err:
         raise CommandError(str(err)) from None
+    if sys.stderr.isatty():
+        # A month of a large floor takes a few seconds to read: say what is going on.
+        print(f"Reading the store for {window.describe()}…", file=sys.stderr)
+    return window
 
 
 def _emit(args: argparse.Namespace, report: Report, window: ReportWindow) -> int:
