@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "trace",
     "agents",
     "audit",
+    "report",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -10,6 +10,7 @@ from ..core.policy.errors import did_you_mean
 from ..store import Agent, EnrolmentCode, Store
 from .common import CommandError, load_or_explain, print_json
 from .database import add_database_arguments, opened_store
+from .watch import register_watch
 
 
 def register(commands: Any) -> None:
@@ -43,6 +44,8 @@ def register(commands: Any) -> None:
     disable.add_argument("agent", metavar="ID")
     add_database_arguments(disable)
     disable.set_defaults(handler=run_disable)
+
+    register_watch(sub)
 
 
 def _code_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,10 +14,11 @@ from .engine import make_engine
 from .migrate import upgrade
 from .posture import PostureLog
 from .rate_counts import RateCounts
+from .report_rows import ReportRows
 from .shifts import ShiftLog
 
 
-class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts):
+class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts, ReportRows):
     """Every method runs in its own transaction and is safe to call from several threads and
     several processes (instances) at once."""
 
