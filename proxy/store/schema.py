@@ -138,6 +138,8 @@ status_events = Table(
     Column("server_time", UTCDateTime, nullable=False),
     UniqueConstraint("agent_id", "client_event_id"),
     Index("ix_status_events_agent_id_id", "agent_id", "id"),
+    # the supervisor's status report reads a window of days out of months of changes
+    Index("ix_status_events_server_time", "server_time"),
 )
 
 heartbeats = Table(
