@@ -20,15 +20,17 @@ def sqlite_url(path: Path) -> str:
     return URL.create("sqlite+pysqlite", database=str(path)).render_as_string()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `sqlite:///FILE` or `postgresql+psycopg://...`."""
+def make_engine(url: str, *, durable: bool = True) -> Engine:
+    """An engine for `sqlite:///FILE` or `postgresql+psycopg://...`. Not `durable`: a commit
+    returns before it is on disk, for counts that are not worth a flush each (a crash of the
+    machine or the database may forget their last moments)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ValueError("the store needs a SQLite file, not an in-memory database")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        _set_up_sqlite(engine)
+        _set_up_sqlite(engine, "FULL" if durable else "NORMAL")
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() != "psycopg":
@@ -36,14 +38,15 @@ def make_engine(url: str) -> Engine:
         # No pre-ping: it costs a round trip on every checkout, doubling the per-flow session
         # check. After a database restart the first statement on a dead connection fails
         # (that flow is blocked: fail closed) and SQLAlchemy then discards the whole pool.
-        return create_engine(parsed, pool_pre_ping=False)
+        options = {} if durable else {"options": "-c synchronous_commit=off"}
+        return create_engine(parsed, pool_pre_ping=False, connect_args=options)
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///FILE "
         "or postgresql+psycopg://USER@HOST/DB"
     )
 
 
-def _set_up_sqlite(engine: Engine) -> None:
+def _set_up_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         # The driver's own transaction handling would hide BEGIN from us; we issue it below.
@@ -51,7 +54,8 @@ def _set_up_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         _enter_wal(cursor)
         # FULL: a commit that returned is on disk (acknowledged == durable, even on power loss).
-        cursor.execute("PRAGMA synchronous=FULL")
+        # NORMAL (WAL): on disk at the next checkpoint; only for the rate counts' own engine.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

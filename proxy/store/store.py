@@ -39,6 +39,7 @@ class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts, ReportRow
         return cls(engine, clock)
 
     def close(self) -> None:
+        self.close_counts()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
