@@ -262,13 +262,34 @@ PIECES = [
     "13800138000", "138 0013 8000", "+86 138-0013-8000", "010-12345678", "(0755) 2243 2708",
     VALID_ID, CARD16, f"{CARD16[:4]} {CARD16[4:8]} {CARD16[8:12]} {CARD16[12:]}", "1700000000000",
     "2026-0101-02158", "13800138.38", "a", "A-", "-", ".", " ", "，", "x", "号", "0", "12",
-    "+", "(", "\u3000", "X", "\"", "9 ",
+    "+", "(", "\u3000", "X", "\"", "9 ", "SO-", "SF.", "P\uff0d", "2026-0101-", "2026--0101",
+    "1380013800\uff0e0",
 ]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=30))
 def test_numbers_a_text_repeats_are_found_as_if_read_one_by_one(pieces: list[str]) -> None:
     text = "".join(pieces) * 2
+    hits: list[Hit] = []
+    SCANNER._scan_numbers(text, hits, {})
+    assert hits == _numbers_read_one_by_one(SCANNER, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SO-2026-0101-02158",
+        "SF.2026.0101.0215",
+        "order -13800138000",
+        "tel:-13800138000",
+        "A-13800138000 and SO-2026-13800138000",
+        "SO-2026--13800138000",
+        "SO-2026-0101 13800138000",
+        "SO-2026-0101(13800138000)",
+        "P\uff0d13800138000\uff0e",
+    ],
+)
+def test_codes_glued_to_letters_read_as_the_full_pattern_does(text: str) -> None:
     hits: list[Hit] = []
     SCANNER._scan_numbers(text, hits, {})
     assert hits == _numbers_read_one_by_one(SCANNER, text)

@@ -58,6 +58,8 @@ _PREFIX_CHARS = frozenset("+\uff0b(\uff08")
 _DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
 _EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_CODE_TAIL = re.compile(r"[0-9]+(?:[\-.\uff0d\uff0e][0-9]+)*[\-.\uff0d\uff0e]?")
+"""The tail of a code such as SO-2026-0101-02158: ASCII digits joined by single dashes or dots."""
 
 
 def _chars_of(pattern: str) -> frozenset[str]:
@@ -323,6 +325,16 @@ class Scanner:
                 continue
             # separators, a prefix or a doubtful edge: the full pattern decides.
             before = text[start - 1] if start else ""
+            if (
+                before in _DASH_DOT_CHARS
+                and start > 1
+                and text[start - 2] in _ASCII_LETTERS
+                and _CODE_TAIL.fullmatch(run)
+            ):
+                # An order or parcel number glued to its letters (SO-2026-0101-02158): every
+                # digit follows a digit or a dash or dot that follows one, which the pattern's
+                # lookbehinds refuse, and nothing before the letter can start a match.
+                continue
             if (end == length or text[end] not in _ASCII_LETTERS) and (
                 before not in _SEP_OR_PREFIX
                 or (before in _SPACE_CHARS and (start < 2 or text[start - 2] not in _SEP_OR_PREFIX))
