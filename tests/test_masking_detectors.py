@@ -275,6 +275,20 @@ def test_numbers_a_text_repeats_are_found_as_if_read_one_by_one(pieces: list[str
     assert hits == _numbers_read_one_by_one(SCANNER, text)
 
 
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_a_text_of_distinct_numbers_is_read_one_by_one_alike(pieces: list[str]) -> None:
+    # hundreds of distinct spelt numbers first: the scan stops remembering them (it does not
+    # pay), and what follows must be found just the same
+    distinct = " ".join(
+        f"138-{n:04d}-{n * 7 % 10000:04d}，+86 139 {n:04d} 0000" for n in range(300)
+    )
+    text = distinct + "。" + "".join(pieces) * 2
+    hits: list[Hit] = []
+    SCANNER._scan_numbers(text, hits, {})
+    assert hits == _numbers_read_one_by_one(SCANNER, text)
+    assert sum(hit.detector == "cn_mobile" and hit.end <= len(distinct) for hit in hits) == 600
+
+
 @pytest.mark.parametrize(
     "text",
     [

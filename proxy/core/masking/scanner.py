@@ -58,6 +58,10 @@ _PREFIX_CHARS = frozenset("+\uff0b(\uff08")
 _DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
 _EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_REMEMBER_TRIAL = 200
+"""Numbers that need the full pattern a scan reads before it judges whether remembering pays."""
+_REMEMBER_MIN_SHARE = 8
+"""Remembering goes on while at least one in this many of those numbers was a repeat."""
 _CODE_TAIL = re.compile(r"[0-9]+(?:[\-.\uff0d\uff0e][0-9]+)*[\-.\uff0d\uff0e]?")
 """The tail of a code such as SO-2026-0101-02158: ASCII digits joined by single dashes or dots."""
 
@@ -304,22 +308,29 @@ class Scanner:
         classify = classify_number
         # A page repeats its values (a customer's record under each of their tickets): each
         # distinct number, with the few characters the pattern looks at around it, is read once.
+        # Remembering costs where values do not repeat (an export of distinct records), so a
+        # scan that finds few repeats among its first numbers reads the rest one by one.
         spelt: dict[tuple[str, int], list[Hit]] = {}
         alone: dict[str, list[Hit]] = {}
+        remember = True
+        looked = repeats = 0
         for candidate in _CANDIDATE.finditer(text):
             run = candidate.group()
             start, end = candidate.span()
             if (
-                run.isdigit()
-                and run.isascii()
+                run.isascii()
+                and run.isdigit()
                 and (not start or text[start - 1] not in _EDGE_BEFORE)
                 and (end == length or text[end] not in _ASCII_ALNUM)
             ):
                 # plain digits with clean edges, the common case, settle here
-                try:
-                    found = plain[run]
-                except KeyError:
-                    found = plain[run] = classify(run, False) if len(run) <= 19 else None
+                if remember:
+                    try:
+                        found = plain[run]
+                    except KeyError:
+                        found = plain[run] = classify(run, False) if len(run) <= 19 else None
+                else:
+                    found = classify(run, False) if len(run) <= 19 else None
                 if found is not None and found[0] in enabled:
                     append(Hit(found[0], start, end, found[1]))
                 continue
@@ -335,6 +346,12 @@ class Scanner:
                 # digit follows a digit or a dash or dot that follows one, which the pattern's
                 # lookbehinds refuse, and nothing before the letter can start a match.
                 continue
+            if not remember:
+                self._runs_at(text, start, end, hits)
+                continue
+            looked += 1
+            if looked == _REMEMBER_TRIAL and repeats * _REMEMBER_MIN_SHARE < looked:
+                remember = False
             if (end == length or text[end] not in _ASCII_LETTERS) and (
                 before not in _SEP_OR_PREFIX
                 or (before in _SPACE_CHARS and (start < 2 or text[start - 2] not in _SEP_OR_PREFIX))
@@ -345,6 +362,8 @@ class Scanner:
                 found_alone = alone.get(run)
                 if found_alone is None:
                     found_alone = alone[run] = self._runs_in(text, start, end, start)
+                else:
+                    repeats += 1
                 for hit in found_alone:
                     append(Hit(hit.detector, hit.start + start, hit.end + start, hit.value))
                 continue
@@ -356,8 +375,15 @@ class Scanner:
             found_here = spelt.get(key)
             if found_here is None:
                 found_here = spelt[key] = self._runs_in(text, start, end, low)
+            else:
+                repeats += 1
             for hit in found_here:
                 append(Hit(hit.detector, hit.start + low, hit.end + low, hit.value))
+
+    def _runs_at(self, text: str, start: int, end: int, hits: list[Hit]) -> None:
+        """Hits of the full pattern around a candidate at text[start:end], where they stand."""
+        for match in _RUN.finditer(text, max(0, start - 3), min(len(text), end + 2)):
+            self._scan_run(match.group(), match.start(), hits)
 
     def _runs_in(self, text: str, start: int, end: int, origin: int) -> list[Hit]:
         """Hits of the full pattern around a candidate at text[start:end], placed from origin."""
