@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from ..policy.masking import CustomDetector, Validator
 from .validators import (
@@ -124,6 +125,10 @@ class Hit(NamedTuple):
 
 Classified = dict[str, tuple[str, str] | None]
 """Plain ASCII digit strings and what classify_number made of them."""
+
+_new_hit = cast(Callable[[tuple[str, int, int, str]], Hit], partial(tuple.__new__, Hit))
+"""Hit from a tuple, without the Python-level `__new__` NamedTuple writes (a body makes
+thousands of hits)."""
 
 _START = itemgetter(1)
 """A hit's start, for sorting (a C-level key)."""
@@ -332,7 +337,7 @@ class Scanner:
                 else:
                     found = classify(run, False) if len(run) <= 19 else None
                 if found is not None and found[0] in enabled:
-                    append(Hit(found[0], start, end, found[1]))
+                    append(_new_hit((found[0], start, end, found[1])))
                 continue
             # separators, a prefix or a doubtful edge: the full pattern decides.
             before = text[start - 1] if start else ""
@@ -365,7 +370,7 @@ class Scanner:
                 else:
                     repeats += 1
                 for hit in found_alone:
-                    append(Hit(hit.detector, hit.start + start, hit.end + start, hit.value))
+                    append(_new_hit((hit[0], hit[1] + start, hit[2] + start, hit[3])))
                 continue
             # Its lookbehind reaches 2 characters before the window, so those are part of what
             # is remembered.
@@ -378,7 +383,7 @@ class Scanner:
             else:
                 repeats += 1
             for hit in found_here:
-                append(Hit(hit.detector, hit.start + low, hit.end + low, hit.value))
+                append(_new_hit((hit[0], hit[1] + low, hit[2] + low, hit[3])))
 
     def _runs_at(self, text: str, start: int, end: int, hits: list[Hit]) -> None:
         """Hits of the full pattern around a candidate at text[start:end], where they stand."""
