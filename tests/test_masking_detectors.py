@@ -12,6 +12,10 @@ from homeagent.proxy.core.masking.scanner import (
     _CANDIDATE,
     _EDGE_BEFORE,
     _RUN,
+    BANK_CARD,
+    CN_ID,
+    CN_LANDLINE,
+    CN_MOBILE,
     Hit,
     Scanner,
     classify_number,
@@ -262,13 +266,48 @@ PIECES = [
     "13800138000", "138 0013 8000", "+86 138-0013-8000", "010-12345678", "(0755) 2243 2708",
     VALID_ID, CARD16, f"{CARD16[:4]} {CARD16[4:8]} {CARD16[8:12]} {CARD16[12:]}", "1700000000000",
     "2026-0101-02158", "13800138.38", "a", "A-", "-", ".", " ", "，", "x", "号", "0", "12",
-    "+", "(", "\u3000", "X", "\"", "9 ",
+    "+", "(", "\u3000", "X", "\"", "9 ", "SO-", "SF.", "P\uff0d", "2026-0101-", "2026--0101",
+    "1380013800\uff0e0",
 ]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=30))
 def test_numbers_a_text_repeats_are_found_as_if_read_one_by_one(pieces: list[str]) -> None:
     text = "".join(pieces) * 2
+    hits: list[Hit] = []
+    SCANNER._scan_numbers(text, hits, {})
+    assert hits == _numbers_read_one_by_one(SCANNER, text)
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_a_text_of_distinct_numbers_is_read_one_by_one_alike(pieces: list[str]) -> None:
+    # hundreds of distinct spelt numbers first: the scan stops remembering them (it does not
+    # pay), and what follows must be found just the same
+    distinct = " ".join(
+        f"138-{n:04d}-{n * 7 % 10000:04d}，+86 139 {n:04d} 0000" for n in range(300)
+    )
+    text = distinct + "。" + "".join(pieces) * 2
+    hits: list[Hit] = []
+    SCANNER._scan_numbers(text, hits, {})
+    assert hits == _numbers_read_one_by_one(SCANNER, text)
+    assert sum(hit.detector == "cn_mobile" and hit.end <= len(distinct) for hit in hits) == 600
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SO-2026-0101-02158",
+        "SF.2026.0101.0215",
+        "order -13800138000",
+        "tel:-13800138000",
+        "A-13800138000 and SO-2026-13800138000",
+        "SO-2026--13800138000",
+        "SO-2026-0101 13800138000",
+        "SO-2026-0101(13800138000)",
+        "P\uff0d13800138000\uff0e",
+    ],
+)
+def test_codes_glued_to_letters_read_as_the_full_pattern_does(text: str) -> None:
     hits: list[Hit] = []
     SCANNER._scan_numbers(text, hits, {})
     assert hits == _numbers_read_one_by_one(SCANNER, text)
@@ -282,3 +321,57 @@ def test_emails_with_either_at_sign_are_found_in_order() -> None:
         ("email", "li@example.cn"),
         ("email", "wang＠example.com"),
     ]
+
+
+def _classified_in_full(digits: str, international: bool) -> tuple[str, str] | None:
+    """classify_number as it read every number, before 1-led numbers were settled early."""
+    length = len(digits)
+    if length in (15, 18) and cn_id_ok(digits):
+        return CN_ID, digits
+    if "X" in digits:
+        return None
+    if bank_card_ok(digits):
+        return BANK_CARD, digits
+    national = None
+    if digits.startswith("0086"):
+        national = digits[4:]
+    elif digits.startswith("86") and (international or length in (12, 13)):
+        national = digits[2:]
+    if cn_mobile_ok(digits):
+        return CN_MOBILE, digits
+    if national is not None and cn_mobile_ok(national):
+        return CN_MOBILE, national
+    split = cn_landline_split(digits)
+    if split is None and national is not None:
+        split = cn_landline_split(national if national.startswith("0") else "0" + national)
+    if split is not None:
+        return CN_LANDLINE, f"{split[0]}-{split[1]}"
+    return None
+
+
+@given(
+    st.sampled_from("1") | st.sampled_from("0123456789"),
+    st.text("0123456789", min_size=9, max_size=18),
+    st.sampled_from(["", "X"]),
+    st.booleans(),
+)
+def test_numbers_settled_early_read_as_in_full(
+    first: str, rest: str, tail: str, international: bool
+) -> None:
+    digits = first + rest + tail
+    assert classify_number(digits, international) == _classified_in_full(digits, international)
+
+
+@pytest.mark.parametrize(
+    ("digits", "kind"),
+    [
+        ("1776337518978", None),
+        ("13800138000", CN_MOBILE),
+        (cn_id("110105", "19800101", "123"), CN_ID),
+        ("110105800101123", CN_ID),
+    ],
+)
+def test_one_led_numbers_settled_early_are_look_alikes_only(digits: str, kind: str | None) -> None:
+    found = classify_number(digits, False)
+    assert found == _classified_in_full(digits, False)
+    assert (found and found[0]) == kind

@@ -391,3 +391,35 @@ def test_json_custom_hits_are_kept_exactly_when_inside_a_string(
     spans = [m.span() for m in _STRING.finditer(text)]
     exact = [h for h in hits if any(s <= h.start and h.end < e for s, e in spans)]
     assert _inside_strings(text, hits, scanner.custom_names) == exact
+
+
+def test_json_repeated_records_are_masked_and_counted_each_time(acme: Masker) -> None:
+    # a customer's record recurs under each of their tickets: the run remembers what a field
+    # became, and must still count (and mask) every occurrence, as `explain` does without it
+    record = {
+        "name": "张三丰",
+        "address": "北京市海淀区中关村大街1号院 13800138000",
+        # a Latin name keeps its words' first letters and whatever is not a word: the number
+        # in it is masked too, and counted each time
+        "contacts": [{"name": "John 13700137000", "mobile": "13900139000"}],
+    }
+    raw = json.dumps([record, record, {"name": "张三丰"}], ensure_ascii=False).encode()
+    outcomes = [
+        acme.mask_body(
+            raw,
+            content_type="application/json",
+            content_encoding=None,
+            role="inbound",
+            url=None,
+            explain=explain,
+        )
+        for explain in (False, True)
+    ]
+    fast, explained = outcomes
+    assert fast.body == explained.body
+    assert fast.counts == explained.counts
+    assert fast.counts["customer-name"] == 5 and fast.counts["customer-address"] == 2
+    assert fast.counts["cn_mobile"] == 4
+    assert len(explained.findings) == sum(explained.counts.values())
+    for secret in ("13800138000", "13700137000", "三丰"):
+        assert secret not in fast.body.decode()

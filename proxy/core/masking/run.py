@@ -80,6 +80,10 @@ class MaskRun:
         """Plain numbers read so far in this body, shared by its scans."""
         self._masks: dict[tuple[str, str], str] = {}
         """What each (detector, value) is shown as, styled once per run."""
+        self._fields: dict[tuple[str, str], str] = {}
+        """What each (field rule, value) became: a customer's record recurs under each ticket."""
+        self._field_hits: dict[tuple[str, str], list[str]] = {}
+        """The detectors that hit in the part a field rule kept, to count them again."""
 
     def replace(self, text: str, hits: list[Hit], where: Where) -> str:
         """`text` with each hit replaced by its styled mask."""
@@ -141,9 +145,20 @@ class MaskRun:
 
     def field(self, rule: FieldRule, value: str, where: Where) -> str:
         """The value masked by a field rule (the part it keeps is scanned too)."""
-        masked = apply_kind(rule.kind, value)
         self.tally.add(rule.name, rule.kind.value, where)
-        if not _WORTH_SCANNING.search(masked):
-            return masked
-        hits = self.scanner.scan(masked)
-        return self.replace(masked, hits, where) if hits else masked
+        key = (rule.name, value)
+        done = self._fields.get(key)
+        if done is not None and not self.tally.explain:
+            # counted as the first time was: what the kept part holds
+            counts = self.tally.counts
+            for detector in self._field_hits.get(key, ()):
+                counts[detector] = counts.get(detector, 0) + 1
+            return done
+        masked = apply_kind(rule.kind, value)
+        if _WORTH_SCANNING.search(masked):
+            hits = self.scanner.scan(masked)
+            if hits:
+                self._field_hits[key] = [hit.detector for hit in hits]
+                masked = self.replace(masked, hits, where)
+        self._fields[key] = masked
+        return masked

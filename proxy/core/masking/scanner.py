@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from ..policy.masking import CustomDetector, Validator
 from .validators import (
@@ -58,6 +59,12 @@ _PREFIX_CHARS = frozenset("+\uff0b(\uff08")
 _DASH_DOT_CHARS = frozenset("-.\uff0d\uff0e")
 _EDGE_BEFORE = _ASCII_ALNUM | _PREFIX_CHARS | _DASH_DOT_CHARS
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_REMEMBER_TRIAL = 200
+"""Numbers that need the full pattern a scan reads before it judges whether remembering pays."""
+_REMEMBER_MIN_SHARE = 8
+"""Remembering goes on while at least one in this many of those numbers was a repeat."""
+_CODE_TAIL = re.compile(r"[0-9]+(?:[\-.\uff0d\uff0e][0-9]+)*[\-.\uff0d\uff0e]?")
+"""The tail of a code such as SO-2026-0101-02158: ASCII digits joined by single dashes or dots."""
 
 
 def _chars_of(pattern: str) -> frozenset[str]:
@@ -119,6 +126,10 @@ class Hit(NamedTuple):
 Classified = dict[str, tuple[str, str] | None]
 """Plain ASCII digit strings and what classify_number made of them."""
 
+_new_hit = cast(Callable[[tuple[str, int, int, str]], Hit], partial(tuple.__new__, Hit))
+"""Hit from a tuple, without the Python-level `__new__` NamedTuple writes (a body makes
+thousands of hits)."""
+
 _START = itemgetter(1)
 """A hit's start, for sorting (a C-level key)."""
 
@@ -137,6 +148,10 @@ class Finding:
 def classify_number(digits: str, international: bool) -> tuple[str, str] | None:
     """(detector, canonical value) for a number's digits, or None for a look-alike."""
     length = len(digits)
+    if length != 11 and length != 15 and length != 18 and digits[:1] == "1":
+        # millisecond timestamps and the like, a good share of a body's numbers: of personal
+        # numbers only a mobile (11 digits) or a resident ID (15, 18) starts with 1
+        return None
     if length in (15, 18) and cn_id_ok(digits):
         return CN_ID, digits
     if "X" in digits:
@@ -291,7 +306,9 @@ class Scanner:
             if found is not None:
                 return [Hit(found[0], 0, len(digits), found[1])] if found[0] in self.enabled else []
         hits: list[Hit] = []
-        if self._custom:
+        # most numbers match no officer's pattern: one search each says so, cheaper than the
+        # full custom scan
+        if any(pattern.search(digits) for _, pattern in self._custom):
             self._scan_custom(digits, hits, _Taken())
         return hits
 
@@ -302,27 +319,50 @@ class Scanner:
         classify = classify_number
         # A page repeats its values (a customer's record under each of their tickets): each
         # distinct number, with the few characters the pattern looks at around it, is read once.
+        # Remembering costs where values do not repeat (an export of distinct records), so a
+        # scan that finds few repeats among its first numbers reads the rest one by one.
         spelt: dict[tuple[str, int], list[Hit]] = {}
         alone: dict[str, list[Hit]] = {}
+        remember = True
+        looked = repeats = 0
         for candidate in _CANDIDATE.finditer(text):
             run = candidate.group()
             start, end = candidate.span()
             if (
-                run.isdigit()
-                and run.isascii()
+                run.isascii()
+                and run.isdigit()
                 and (not start or text[start - 1] not in _EDGE_BEFORE)
                 and (end == length or text[end] not in _ASCII_ALNUM)
             ):
                 # plain digits with clean edges, the common case, settle here
-                try:
-                    found = plain[run]
-                except KeyError:
-                    found = plain[run] = classify(run, False) if len(run) <= 19 else None
+                if remember:
+                    try:
+                        found = plain[run]
+                    except KeyError:
+                        found = plain[run] = classify(run, False) if len(run) <= 19 else None
+                else:
+                    found = classify(run, False) if len(run) <= 19 else None
                 if found is not None and found[0] in enabled:
-                    append(Hit(found[0], start, end, found[1]))
+                    append(_new_hit((found[0], start, end, found[1])))
                 continue
             # separators, a prefix or a doubtful edge: the full pattern decides.
             before = text[start - 1] if start else ""
+            if (
+                before in _DASH_DOT_CHARS
+                and start > 1
+                and text[start - 2] in _ASCII_LETTERS
+                and _CODE_TAIL.fullmatch(run)
+            ):
+                # An order or parcel number glued to its letters (SO-2026-0101-02158): every
+                # digit follows a digit or a dash or dot that follows one, which the pattern's
+                # lookbehinds refuse, and nothing before the letter can start a match.
+                continue
+            if not remember:
+                self._runs_at(text, start, end, hits)
+                continue
+            looked += 1
+            if looked == _REMEMBER_TRIAL and repeats * _REMEMBER_MIN_SHARE < looked:
+                remember = False
             if (end == length or text[end] not in _ASCII_LETTERS) and (
                 before not in _SEP_OR_PREFIX
                 or (before in _SPACE_CHARS and (start < 2 or text[start - 2] not in _SEP_OR_PREFIX))
@@ -333,8 +373,10 @@ class Scanner:
                 found_alone = alone.get(run)
                 if found_alone is None:
                     found_alone = alone[run] = self._runs_in(text, start, end, start)
+                else:
+                    repeats += 1
                 for hit in found_alone:
-                    append(Hit(hit.detector, hit.start + start, hit.end + start, hit.value))
+                    append(_new_hit((hit[0], hit[1] + start, hit[2] + start, hit[3])))
                 continue
             # Its lookbehind reaches 2 characters before the window, so those are part of what
             # is remembered.
@@ -344,8 +386,15 @@ class Scanner:
             found_here = spelt.get(key)
             if found_here is None:
                 found_here = spelt[key] = self._runs_in(text, start, end, low)
+            else:
+                repeats += 1
             for hit in found_here:
-                append(Hit(hit.detector, hit.start + low, hit.end + low, hit.value))
+                append(_new_hit((hit[0], hit[1] + low, hit[2] + low, hit[3])))
+
+    def _runs_at(self, text: str, start: int, end: int, hits: list[Hit]) -> None:
+        """Hits of the full pattern around a candidate at text[start:end], where they stand."""
+        for match in _RUN.finditer(text, max(0, start - 3), min(len(text), end + 2)):
+            self._scan_run(match.group(), match.start(), hits)
 
     def _runs_in(self, text: str, start: int, end: int, origin: int) -> list[Hit]:
         """Hits of the full pattern around a candidate at text[start:end], placed from origin."""
