@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from homeagent.client.forward.gateway import GatewayTarget
+from homeagent.client.forward.pages import FORWARDER_HEADER
 from homeagent.client.forward.server import Forwarder
 from homeagent.client.pinned_tls import pinned_context
 from homeagent.proxy.core.device_auth import authorization
@@ -148,15 +149,23 @@ class ControlApi:
         await self.http.aclose()
 
 
+_ERROR = re.compile(rb'"error": "([^"]*)"')
 _RULE = re.compile(rb'"rule": "([^"]*)"|Rule: ([^<]*)<')
 
 
-def refusal_of(body: bytes) -> str:
-    """The rule a gateway's refusal page names (JSON or HTML), so errors say why."""
-    found = _RULE.search(body[:8192])
-    if found is None:
-        return ""
-    return (found.group(1) or found.group(2) or b"").decode(errors="replace").strip()
+def refusal_of(fields: dict[str, str], body: bytes) -> str:
+    """Who refused and why, so errors can be told apart: the forwarder's page code (its
+    header), or the gateway's refusal code and rule (JSON or HTML page)."""
+    forwarder = fields.get(FORWARDER_HEADER.lower())
+    if forwarder:
+        return f"forwarder {forwarder}"
+    parts = []
+    for pattern in (_ERROR, _RULE):
+        found = pattern.search(body[:8192])
+        if found is not None:
+            text = next(g for g in (*found.groups(), b"") if g is not None)
+            parts.append(text.decode(errors="replace").strip())
+    return f"gateway {' '.join(parts)}" if parts else ""
 
 
 class Browser:
@@ -175,30 +184,31 @@ class Browser:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                status, body = await self._exchange(url)
+                status, fields, body = await self._exchange(url)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as err:
             await self.close()
             recorder.failed("page", type(err).__name__)
             return
         if status != 200:
-            recorder.failed("page", f"{status} {refusal_of(body)}".strip())
+            recorder.failed("page", f"{status} {refusal_of(fields, body)}".strip())
             return
         recorder.ok("page", time.perf_counter() - started)
         recorder.bytes_in += len(body)
 
-    async def _exchange(self, url: str) -> tuple[int, bytes]:
+    async def _exchange(self, url: str) -> tuple[int, dict[str, str], bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self._reader is not None
         host = url.split("/", 3)[2]
+        accept = "application/json" if ".json" in url or "/api/" in url else "text/html"
         self._writer.write(
-            f"GET {url} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json, text/html\r\n"
+            f"GET {url} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\n"
             "Accept-Encoding: gzip\r\nUser-Agent: bench-fleet\r\n\r\n".encode()
         )
         head = await self._reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
-        fields = {}
+        fields: dict[str, str] = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
             fields[name.strip().lower()] = value.strip()
@@ -208,7 +218,7 @@ class Browser:
             body = await self._reader.readexactly(int(fields.get("content-length", "0")))
         if fields.get("connection", "").lower() == "close":
             await self.close()
-        return status, body
+        return status, fields, body
 
     async def _chunked(self) -> bytes:
         assert self._reader is not None

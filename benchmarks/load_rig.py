@@ -191,13 +191,29 @@ class GatewayProcess(Child):
                 total += proc.memory_info().rss
         return total
 
-    def cpu_seconds(self) -> float:
-        total = 0.0
+    def pss_bytes(self) -> int:
+        """Proportional set size: the worker's pages shared with the gateway (it is forked)
+        count once, not twice as in the RSS sum."""
+        total = 0
         for proc in self.processes():
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                total += proc.memory_full_info().pss
+        return total
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.process.pid)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and all its children (0 once it is gone)."""
+    total = 0.0
+    with contextlib.suppress(psutil.NoSuchProcess):
+        root = psutil.Process(pid)
+        for proc in (root, *root.children(recursive=True)):
             with contextlib.suppress(psutil.NoSuchProcess):
                 times = proc.cpu_times()
                 total += times.user + times.system
-        return total
+    return total
 
 
 def stop_all(children: Iterable[Child]) -> None:
