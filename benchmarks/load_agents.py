@@ -15,6 +15,7 @@ import ssl
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -100,6 +101,22 @@ class Recording:
         return done
 
 
+@dataclass(frozen=True)
+class Reply:
+    status: int | None
+    """None: no answer came (connection failed, timed out)."""
+    data: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and self.status < 400
+
+    @property
+    def worth_resending(self) -> bool:
+        """No answer, or the gateway could not take it now: the client's queue sends it again."""
+        return self.status is None or self.status >= 500
+
+
 class ControlApi:
     """One gateway's control API: a shared keep-alive HTTPS client trusting the pinned CA."""
 
@@ -120,8 +137,8 @@ class ControlApi:
         body: object = None,
         *,
         signer: tuple[Ed25519PrivateKey, str] | None = None,
-    ) -> dict[str, object] | None:
-        """The JSON answer, or None after recording why there was none."""
+    ) -> Reply:
+        """The answer; a refusal or failure is recorded as an error of `kind`."""
         content = b"" if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
         if signer is not None:
@@ -135,15 +152,14 @@ class ControlApi:
             answer = await self.http.request(method, path, content=content, headers=headers)
         except httpx.HTTPError as err:
             recorder.failed(kind, type(err).__name__)
-            return None
+            return Reply(None, {})
         elapsed = time.perf_counter() - started
         if answer.status_code >= 400:
             code = answer.json().get("error", "") if answer.content.startswith(b"{") else ""
             recorder.failed(kind, f"{answer.status_code} {code}".strip())
-            return None
+            return Reply(answer.status_code, {})
         recorder.ok(kind, elapsed)
-        data: dict[str, object] = answer.json()
-        return data
+        return Reply(answer.status_code, answer.json())
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -165,7 +181,10 @@ def refusal_of(fields: dict[str, str], body: bytes) -> str:
         if found is not None:
             text = next(g for g in (*found.groups(), b"") if g is not None)
             parts.append(text.decode(errors="replace").strip())
-    return f"gateway {' '.join(parts)}" if parts else ""
+    if parts:
+        return f"gateway {' '.join(parts)}"
+    # Neither page: mitmproxy's own error answer, say; its first words tell what it was.
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", body[:300].decode(errors="replace")))[:80]
 
 
 class Browser:
@@ -253,6 +272,8 @@ class SimAgent:
         self.browser: Browser | None = None
         self._event_ids = itertools.count(1)
         self._cycle = itertools.cycle(STATUS_CYCLE)
+        self._pending: tuple[str, str] | None = None
+        """A status change sent without an answer: (status, client event ID)."""
 
     @property
     def _signer(self) -> tuple[Ed25519PrivateKey, str]:
@@ -268,13 +289,12 @@ class SimAgent:
             "/v1/enrol",
             {"code": self.code, "public_key": base64.b64encode(public).decode()},
         )
-        if enrolled is None or not await self.report_posture():
+        if not enrolled.ok or not await self.report_posture():
             return False
         settings = await control.call("settings", "GET", "/v1/settings", signer=self._signer)
-        if settings is None:
+        if not settings.ok:
             return False
-        notice = settings["notice"]
-        assert isinstance(notice, dict)
+        notice = settings.data["notice"]
         token = await control.call(
             "clock-in",
             "POST",
@@ -282,9 +302,9 @@ class SimAgent:
             {"notice_version": notice["version"]},
             signer=self._signer,
         )
-        if token is None:
+        if not token.ok:
             return False
-        self.token = str(token["token"])
+        self.token = str(token.data["token"])
         self.status = "offline"
         return await self.change_status("ready")
 
@@ -304,25 +324,32 @@ class SimAgent:
             {"report_json": report, "signature": signature},
             signer=self._signer,
         )
-        return answer is not None
+        return answer.ok
 
     async def change_status(self, status: str | None = None) -> bool:
+        """The next change of the cycle (or `status`). One that got no answer is sent again,
+        with the same event ID, before any other: as the client's queue redelivers it."""
         assert self.control is not None
-        target = status or next(self._cycle)
+        if self._pending is None:
+            target = status or next(self._cycle)
+            self._pending = (target, f"{self.name}-{next(self._event_ids)}")
+        target, event_id = self._pending
         answer = await self.control.call(
             "status",
             "POST",
             "/v1/status",
             {
                 "status": target,
-                "client_event_id": f"{self.name}-{next(self._event_ids)}",
+                "client_event_id": event_id,
                 "client_time": dt.datetime.now(dt.UTC).isoformat(),
             },
             signer=self._signer,
         )
-        if answer is not None:
+        if answer.ok:
             self.status = target
-        return answer is not None
+        if not answer.worth_resending:
+            self._pending = None  # done, or refused for good (the agent would see why)
+        return answer.ok
 
     async def heartbeat(self) -> None:
         assert self.control is not None

@@ -205,14 +205,15 @@ class GatewayProcess(Child):
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by a process and all its children (0 once it is gone)."""
+    """CPU seconds used so far by a process and all its children, those that already ended
+    too (PostgreSQL's backends come and go); 0 once it is gone."""
     total = 0.0
     with contextlib.suppress(psutil.NoSuchProcess):
         root = psutil.Process(pid)
         for proc in (root, *root.children(recursive=True)):
             with contextlib.suppress(psutil.NoSuchProcess):
                 times = proc.cpu_times()
-                total += times.user + times.system
+                total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
