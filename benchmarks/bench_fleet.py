@@ -400,6 +400,14 @@ def report(phases: list[Phase]) -> bool:
             )
         for cause, count in sorted(p.recorder.errors.items()):
             print(f"    error {cause}: {count}")
+    load = [p for p in phases if p.name.startswith(("steady", "flat out"))]
+    if load:
+        cost = sum(p.generator_cpu_s for p in load) * 1000 / max(1, sum(p.answered for p in load))
+        busiest = max(100 * p.generator_cpu_s / p.seconds for p in load)
+        print(
+            f"  the generator (agents, their forwarders, browsers): {cost:.2f} ms CPU per "
+            f"request, at most {busiest:.0f}% of a core"
+        )
     print()
     return _goals(phases)
 
