@@ -38,12 +38,15 @@ _TOKENS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A copy of policies/ to write mutants into, so includes and word files resolve."""
-    root = tmp_path_factory.mktemp("policies")
+def copy_policies(root: Path) -> Path:
+    """A copy of policies/ in `root` to write mutants into, so includes and word files resolve."""
     shutil.copytree(POLICIES, root, dirs_exist_ok=True)
-    yield root
+    return root
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_policies(tmp_path_factory.mktemp("policies"))
 
 
 def _check(root: Path, name: str, data: bytes) -> None:
