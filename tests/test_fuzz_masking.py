@@ -190,6 +190,9 @@ def bodies(draw: st.DrawFn, value: Value) -> Body:
         for _ in range(draw(st.integers(0, 3))):
             key = json.dumps(draw(_FILLER))
             leaf = draw(st.sampled_from([f"[{leaf}]", f"{{{key}: {leaf}}}", f'[1, "x", {leaf}]']))
+        if draw(st.integers(0, 3)) == 0:
+            odd = draw(st.sampled_from(["1e400", "-1E+400", "-0", "0.1e-999", "1E+2", "-0.0"]))
+            leaf = f"[{odd}, {leaf}]"
         if fmt == "jsonl":
             leaf = '{"a": 1}\n' + leaf.replace("\n", " ") + '\n["b"]\n'
         content_type = "application/json" if fmt == "json" else "application/x-ndjson"
@@ -344,6 +347,16 @@ def _text_case(text: str) -> tuple[Value, Body, str, str | None, str]:
 # zero-width spaces written as escapes split the number in two
 @example(_text_case("138\\u200b0013\\u200b8000"))
 @example(_text_case("\\ud83d\\ude0013800138000"))
+# a number out of range came back as Infinity, which is not JSON
+@example(
+    (
+        Value("cn_mobile", "13800138000"),
+        Body('[1e400, "13800138000"]', "application/json", "json"),
+        "utf-8",
+        None,
+        "partial",
+    )
+)
 def test_personal_values_come_out_unreadable_or_refused(
     case: tuple[Value, Body, str, str | None, str],
 ) -> None:
@@ -353,6 +366,13 @@ def test_personal_values_come_out_unreadable_or_refused(
     if masked is None:
         return  # refused: the gateway blocks the response (fail closed)
     assert not _still_readable(value, masked), (value, body.text, masked)
+    if body.format in ("json", "jsonl"):
+        for line in masked.splitlines():
+            json.loads(line, parse_constant=_not_json)  # still strict JSON
+
+
+def _not_json(token: str) -> None:
+    raise ValueError(f"{token} is not JSON")
 
 
 @st.composite
