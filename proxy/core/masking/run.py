@@ -30,7 +30,7 @@ _JS_ESCAPE = re.compile(
     r"\\u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})"
     r"|\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})"
 )
-_SYNTAX = frozenset("\"'`\\<>/${}")
+_SYNTAX = frozenset("\"'`\\<>/&${}")  # & too: entities are read after escapes
 _KEPT = "\ufdd0"
 """Stands for an escape kept as written: a Unicode noncharacter, which no page holds."""
 
