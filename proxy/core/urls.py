@@ -36,7 +36,9 @@ class RequestURL:
         port = "" if DEFAULT_PORTS.get(self.scheme) == self.port else f":{self.port}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         query = f"?{self.query}" if self.query else ""
-        return f"{self.scheme}://{host}{port}{self.path}{query}"
+        # a decoded `?` or `#` is part of the path: spelt encoded, the URL reads back as itself
+        path = self.path.replace("?", "%3F").replace("#", "%23")
+        return f"{self.scheme}://{host}{port}{path}{query}"
 
 
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
@@ -51,6 +53,10 @@ def canonical_host(raw: str) -> str:
     """Lower case, one trailing dot dropped, IDNA to ASCII, IP literals in their one true form."""
     host = raw.strip()
     if host.startswith("[") and host.endswith("]"):
+        if "%" in host:
+            # a zone ID (`fe80::1%25eth0`) names an interface, and `[::1%25x]` would slip past
+            # a rule for `[::1]` while reaching it
+            raise AmbiguousURLError(f"IPv6 literal {raw!r} carries a zone ID")
         try:
             return ipaddress.IPv6Address(host[1:-1]).compressed
         except ValueError as err:
@@ -67,6 +73,11 @@ def canonical_host(raw: str) -> str:
             host = host.encode("idna").decode("ascii")
         except UnicodeError as err:
             raise AmbiguousURLError(f"host {raw!r} is not a valid international name") from err
+        # IDNA folds full-width forms to ASCII: `０x7f.1` is the address 127.0.0.1
+        if host.endswith("."):
+            host = host[:-1]
+        if _NUMERIC_HOST.match(host):
+            return _inet_aton(host)
     labels = host.split(".")
     if not all(_HOST_LABEL.match(label) for label in labels):
         raise AmbiguousURLError(f"bad host {raw!r}")

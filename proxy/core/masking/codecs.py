@@ -182,12 +182,15 @@ def decode_text(data: bytes, charset: str) -> str:
         raise UnmaskableBodyError(
             f"body is not valid {charset}: {err.reason} at byte {err.start}"
         ) from err
+    except UnicodeError as err:
+        # codecs such as `undefined` and `idna` raise the bare base class
+        raise UnmaskableBodyError(f"body is not valid {charset}: {err}") from err
 
 
 def encode_text(text: str, charset: str) -> bytes:
     try:
         return text.encode(codec_name(charset))
-    except UnicodeEncodeError as err:
+    except UnicodeError as err:
         raise UnmaskableBodyError(
             f"masked body cannot be written back as {charset}: {err}"
         ) from err

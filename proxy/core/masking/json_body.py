@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from bisect import bisect_right
 from functools import partial
@@ -86,6 +87,8 @@ class JsonMasker:
         self._clean_numbers: set[str] = set()
         """Numbers of this document already found to hold no personal data."""
         self._changed = False
+        self._out_of_range = False
+        """A number read as infinity (1e400): the document can only go out as it came."""
 
     def mask_text(self, text: str) -> str | None:
         """The masked document as compact JSON, or None when nothing needed masking."""
@@ -105,9 +108,12 @@ class JsonMasker:
         except ValueError as err:
             raise UnmaskableBodyError(f"body is not valid JSON: {err}") from err
         masked = self._mask_serialised(canonical)
-        if masked is not None:
-            return masked
-        return canonical if self._changed else None
+        if masked is None and not self._changed:
+            return None
+        if self._out_of_range:
+            # 1e400 reads back as inf, which JSON cannot write: the page would break
+            raise UnmaskableBodyError("a JSON number is out of range and cannot be written back")
+        return canonical if masked is None else masked
 
     # numbers, as the parser meets them
 
@@ -132,6 +138,8 @@ class JsonMasker:
 
     def _float(self, token: str) -> float | str:
         value = float(token)
+        if math.isinf(value):
+            self._out_of_range = True
         # JavaScript shows 13800138000.0 as 13800138000
         if value.is_integer() and 1e9 <= abs(value) < 1e20:
             masked = self._number(str(int(abs(value))))

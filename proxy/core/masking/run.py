@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..policy.masking import FieldRule
+from .errors import UnmaskableBodyError
 from .fields import JsonPathRule, apply_kind
 from .scanner import Classified, Finding, Hit, Scanner
 from .styles import Styler
@@ -20,23 +22,62 @@ text, when working it out costs: it is only called for `--explain`."""
 _WORTH_SCANNING = re.compile(r"[\d@\uff20]")
 """What the part a field rule keeps must hold to be worth scanning again."""
 
-# JavaScript escapes that spell characters personal data is written with. Only those are
-# decoded: a quote or backslash spelt as an escape must stay one.
-_JS_ESCAPE = re.compile(r"\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
-_SAFE = re.compile(r"[0-9A-Za-z@.+\- \uff10-\uff19\uff20\u3000\u4e00-\u9fff]")
+# JavaScript escapes. What a script shows is what the agent reads, so every escape is read as
+# its character, except those that are syntax (a quote, a backslash, `<`, a line break...): had
+# they been written out, the masked text would read differently; they stand in the scanned text
+# as a placeholder that ends a number as the real character would, and are put back as written.
+_JS_ESCAPE = re.compile(
+    r"\\u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})"
+    r"|\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})"
+)
+_SYNTAX = frozenset("\"'`\\<>/&${}")  # & too: entities are read after escapes
+_KEPT = "\ufdd0"
+"""Stands for an escape kept as written: a Unicode noncharacter, which no page holds."""
 
 
-def _decode_js_escape(match: re.Match[str]) -> str:
-    code = int(match.group(1) or match.group(2) or match.group(3), 16)
-    char = chr(code) if code < 0x110000 else ""
-    return char if char and _SAFE.fullmatch(char) else match.group()
+def _escaped_char(match: re.Match[str]) -> str | None:
+    """The character an escape spells, or None for one that must stay written as an escape."""
+    high, low, braced, four, two = match.groups()
+    if high is not None:
+        code = 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+    else:
+        code = int(braced or four or two, 16)
+    if code >= 0x110000 or 0xD800 <= code < 0xE000:
+        return None
+    char = chr(code)
+    if char in _SYNTAX or unicodedata.category(char) in ("Cc", "Zl", "Zp") or char == _KEPT:
+        return None
+    return char
 
 
-def js_unescaped(text: str) -> str:
-    """`text` with `\\u0031`-style escapes of digits, letters and `@` spelt out."""
+def js_unescaped(text: str) -> tuple[str, list[str]]:
+    """`text` as a script shows it, and the escapes kept as written (each a placeholder in the
+    text, in order; `restore_escapes` puts them back)."""
     if "\\u" not in text and "\\x" not in text:
+        return text, []
+    if _KEPT in text:
+        raise UnmaskableBodyError("text holds U+FDD0, a noncharacter the masker reserves")
+    kept: list[str] = []
+
+    def decode(match: re.Match[str]) -> str:
+        char = _escaped_char(match)
+        if char is None:
+            kept.append(match.group())
+            return _KEPT
+        return char
+
+    return _JS_ESCAPE.sub(decode, text), kept
+
+
+def restore_escapes(text: str, kept: list[str]) -> str:
+    """Masked text with the escapes js_unescaped kept put back where they stood."""
+    if not kept:
         return text
-    return _JS_ESCAPE.sub(_decode_js_escape, text)
+    parts = text.split(_KEPT)
+    if len(parts) != len(kept) + 1:
+        # a custom detector's match took a placeholder in: the text cannot be put back
+        raise UnmaskableBodyError("a masked value covered an escape the text must keep")
+    return "".join(part + escape for part, escape in zip(parts, [*kept, ""], strict=True))
 
 
 def entity_unescaped(text: str) -> str:
@@ -131,13 +172,13 @@ class MaskRun:
         (escapes and character references spelt out); if that reading holds personal data, the
         spelt-out text is what comes back, masked.
         """
-        decoded = js_unescaped(text) if js else text
+        decoded, kept = js_unescaped(text) if js else (text, [])
         if entities:
             decoded = entity_unescaped(decoded)
         if decoded is not text and decoded != text:
             hits = self.scanner.scan(decoded)
             if hits:
-                return self.replace(decoded, hits, where)
+                return restore_escapes(self.replace(decoded, hits, where), kept)
         hits = self.scanner.scan(text)
         if not hits:
             return None

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from .errors import PolicyError, Problem, did_you_mean
 from .masking import BUILTIN_DETECTORS
@@ -27,6 +28,9 @@ from .posture import CHECK_NAMES, PostureChecks
 Loc = tuple[str | int, ...]
 JOINED_LISTS = ("forbidden_words", "limits")
 MAX_INCLUDE_DEPTH = 8
+MAX_NODES = 100_000
+"""Mappings, lists and their items a policy may hold once aliases are spelt out (the bundled
+ones hold a few hundred)."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,17 @@ def _yaml() -> YAML:
 
 def _read(path: Path, origin: _Origin) -> CommentedMap:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise PolicyError([Problem(_shown(path), 0, 0, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         raise PolicyError([Problem(_shown(path), 0, 0, f"cannot read: {err}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        row, col = _line_col(raw[: err.start].decode("utf-8", "replace"))
+        message = f"byte 0x{raw[err.start]:02x} is not UTF-8; save the file as UTF-8"
+        raise PolicyError([Problem(_shown(path), row, col, message)]) from None
     for number, line in enumerate(text.splitlines(), 1):
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in indent:
@@ -135,6 +145,13 @@ def _read(path: Path, origin: _Origin) -> CommentedMap:
         if "duplicate key" in message or "found duplicate key" in str(err):
             message = f"duplicate key {_duplicate_key(str(err))}".strip()
         raise PolicyError([Problem(_shown(path), where[0], where[1], message)]) from None
+    except ReaderError as err:
+        row, col = _line_col(text[: err.position])
+        message = f"character U+{ord(text[err.position]):04X} is not allowed in YAML"
+        raise PolicyError([Problem(_shown(path), row, col, message)]) from None
+    except YAMLError as err:
+        # any other YAML error carries no position: the file as a whole, at its first line
+        raise PolicyError([Problem(_shown(path), 1, 1, f"invalid YAML: {err}")]) from None
     if data is None:
         data = CommentedMap()
     if not isinstance(data, CommentedMap):
@@ -145,6 +162,11 @@ def _read(path: Path, origin: _Origin) -> CommentedMap:
     return data
 
 
+def _line_col(before: str) -> tuple[int, int]:
+    """1-based line and column of what follows `before`, the text up to an offset."""
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+
 def _duplicate_key(text: str) -> str:
     for line in text.splitlines():
         if 'found duplicate key "' in line:
@@ -153,7 +175,8 @@ def _duplicate_key(text: str) -> str:
 
 
 def _claim_tree(node: Any, file: str, origin: _Origin) -> None:
-    if isinstance(node, CommentedMap | CommentedSeq):
+    # a node claimed already is an alias's: walking it again would spell every alias out
+    if isinstance(node, CommentedMap | CommentedSeq) and id(node) not in origin.file_of:
         origin.claim(node, file)
         for child in node.values() if isinstance(node, CommentedMap) else node:
             _claim_tree(child, file, origin)
@@ -225,7 +248,7 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     data = _merged(path.resolve(), origin, (path.resolve(),))
     read = {Path(p).resolve() for p in origin.file_of.values()}
     try:
-        policy = Policy.model_validate(_plain(data))
+        policy = Policy.model_validate(_plain(data, origin))
     except ValidationError as err:
         raise PolicyError(_problems_from(err, data, origin, ())) from None
     problems = list(_cross_check(policy, data, origin))
@@ -246,18 +269,40 @@ def read_model[M: BaseModel](path: str | Path, model: type[M]) -> tuple[M, Locat
     origin = _Origin()
     data = _read(Path(path), origin)
     try:
-        value = model.model_validate(_plain(data))
+        value = model.model_validate(_plain(data, origin))
     except ValidationError as err:
         raise PolicyError(_problems_from(err, data, origin, (), model)) from None
     return value, lambda loc: origin.locate(data, loc)
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, CommentedMap):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
-        return [_plain(v) for v in node]
-    return node
+def _plain(root: Any, origin: _Origin) -> Any:
+    """Plain dicts and lists of the YAML tree, aliases spelt out, within a budget: YAML anchors
+    can make a few lines stand for billions of nodes, or for a node that holds itself."""
+    budget = MAX_NODES
+    inside: list[int] = []
+
+    def refuse(node: Any, message: str) -> PolicyError:
+        line, col = _start(node)
+        return PolicyError([Problem(origin.file_of.get(id(node), "?"), line, col, message)])
+
+    def plain(node: Any) -> Any:
+        nonlocal budget
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            return node
+        budget -= len(node) + 1
+        if budget < 0:
+            raise refuse(node, f"aliases spell out more than {MAX_NODES} values; write it out")
+        if id(node) in inside:
+            raise refuse(node, "an alias stands for the mapping or list it is in")
+        inside.append(id(node))
+        try:
+            if isinstance(node, CommentedMap):
+                return {str(k): plain(v) for k, v in node.items()}
+            return [plain(v) for v in node]
+        finally:
+            inside.pop()
+
+    return plain(root)
 
 
 def _problems_from(
