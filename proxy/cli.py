@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "trace",
     "agents",
     "audit",
+    "fleet",
 )
 
 Handler = Callable[[argparse.Namespace], int]

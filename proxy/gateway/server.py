@@ -189,7 +189,10 @@ class RunningGateway:
         )
         folder = config.data_dir / "control"
         folder.mkdir(mode=0o700, exist_ok=True)
-        certfile, keyfile = folder / "control-cert.pem", folder / "control-key.pem"
+        # one pair per instance: fleet instances sharing a data dir must not overwrite each
+        # other's key between writing and loading it
+        name = _safe(config.instance_id)
+        certfile, keyfile = folder / f"control-{name}-cert.pem", folder / f"control-{name}-key.pem"
         certfile.write_bytes(chain)
         keyfile.touch(mode=0o600)
         keyfile.write_bytes(key)

@@ -1,0 +1,173 @@
+"""A fleet for real: `homeagent-proxy run` processes on one PostgreSQL behind Debian's haproxy
+(benchmarks/fleet_rig.py), all on 127.0.0.1. Tokens from one instance work on the others, rate
+limits hold across instances, every chain verifies, and a SIGKILLed instance loses nothing an
+agent was told had been done."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from benchmarks.fleet_rig import Fleet, haproxy_binary, running_fleet
+from homeagent.proxy.cli import main as proxy_main
+from homeagent.proxy.gateway.identity import SESSION_CACHE_SECONDS
+from homeagent.proxy.haproxy_config import Backend, haproxy_config
+from homeagent.proxy.sample_app import SampleApp
+from homeagent.proxy.store import Store
+
+from .fleet_agents import CUSTOMER, FleetAgent, acme_with_limit
+from .gateway_harness import ACME_HOSTS
+from .pg import PostgresCluster
+
+LIMIT = 8
+"""customer-reads in the fleet's policy: 8 a minute per agent (the whole fleet together)."""
+
+
+# -- the HAProxy configuration ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "backend"),
+    [
+        ("10.0.0.5:8080:8443", Backend("10.0.0.5", 8080, 8443)),
+        ("gw2.acme.internal:9080:9443", Backend("gw2.acme.internal", 9080, 9443)),
+        ("[fd00::7]:8080:8443", Backend("fd00::7", 8080, 8443)),
+    ],
+)
+def test_backend_parses(text: str, backend: Backend) -> None:
+    assert Backend.parse(text) == backend
+
+
+@pytest.mark.parametrize("text", ["10.0.0.5:8080", ":8080:8443", "h:80:x", "h:0:8443", "h:1:70000"])
+def test_backend_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="HOST:PROXY_PORT:CONTROL_PORT"):
+        Backend.parse(text)
+
+
+def test_config_lists_every_gateway_for_both_ports_in_tcp_mode() -> None:
+    text = haproxy_config([Backend("10.0.0.5", 8080, 8443), Backend("fd00::7", 9080, 9443)])
+    assert "mode tcp" in text and "mode http" not in text
+    assert "server gw1 10.0.0.5:8080" in text and "server gw2 [fd00::7]:9080" in text
+    assert "server gw1 10.0.0.5:8443" in text and "server gw2 [fd00::7]:9443" in text
+    assert "option redispatch" in text and "check inter 2000" in text
+
+
+def test_config_needs_a_gateway() -> None:
+    with pytest.raises(ValueError, match="at least one gateway"):
+        haproxy_config([])
+
+
+def test_haproxy_accepts_the_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(haproxy_config([Backend("127.0.0.1", 18080, 18443)]))  # -c binds nothing
+    checked = subprocess.run(
+        [haproxy_binary(), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_cli_prints_the_config(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["fleet", "haproxy-config", "--backend", "10.0.0.5:8080:8443"]
+    assert proxy_main([*argv, "--backend", "10.0.0.6:8080:8443", "--check-interval-ms", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "server gw2 10.0.0.6:8443" in out and "check inter 500" in out
+
+
+def test_cli_refuses_a_bad_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        proxy_main(["fleet", "haproxy-config", "--backend", "10.0.0.5"])
+    assert "HOST:PROXY_PORT:CONTROL_PORT" in capsys.readouterr().err
+
+
+# -- the fleet: two instances behind haproxy on one PostgreSQL ------------------------------
+
+
+def _fleet(tmp: Path, postgres: PostgresCluster, app: SampleApp) -> Iterator[Fleet]:
+    with running_fleet(
+        2,
+        acme_with_limit(tmp, LIMIT, "1m"),
+        tmp,
+        db_url=postgres.new_database(),
+        upstream_map={host: ("127.0.0.1", app.port) for host in ACME_HOSTS},
+        upstream_ca=app.ca_path,
+    ) as fleet:
+        yield fleet
+
+
+@pytest.fixture(scope="module")
+def fleet(
+    tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster, sample_app: SampleApp
+) -> Iterator[Fleet]:
+    yield from _fleet(tmp_path_factory.mktemp("fleet"), postgres, sample_app)
+
+
+def _agent(fleet: Fleet, name: str, control_url: str) -> FleetAgent:
+    agent = FleetAgent(name, fleet.ca, control_url)
+    agent.on_shift(fleet.db_url)
+    return agent
+
+
+def _refused_as_ended(browser: httpx.Client) -> bool:
+    """A new tunnel is refused at CONNECT, a request in an open one with a 407 answer."""
+    try:
+        return browser.get(CUSTOMER.format(1002)).status_code == 407
+    except httpx.ProxyError as err:
+        return "407" in str(err)
+
+
+def test_a_token_from_one_instance_works_on_the_other_and_through_haproxy(fleet: Fleet) -> None:
+    first, second = fleet.instances
+    agent = _agent(fleet, "A3001", first.control_url)
+    for proxy_url in (second.proxy_url, fleet.proxy_url, first.proxy_url):
+        with agent.browser(proxy_url) as browser:
+            answer = browser.get(CUSTOMER.format(1001))
+            assert answer.status_code == 200, (proxy_url, answer.text[:300])
+    # the device key and shift are fleet-wide too: a status change through the other instance
+    other = FleetAgent("A3001", fleet.ca, second.control_url)
+    other.key = agent.key
+    assert other.status("ready", "fleet-e1").status_code == 201
+    with Store.open(fleet.db_url) as store:
+        latest = store.current_status("A3001")
+    assert latest is not None and latest.status == "ready"
+    # and clock-out through HAProxy revokes the token on every instance, within the second
+    # an instance believes an open session without asking the store (SESSION_CACHE_SECONDS)
+    leaving = FleetAgent("A3001", fleet.ca, fleet.control_url)
+    leaving.key = agent.key
+    assert leaving.call("POST", "/v1/clock-out").status_code == 200
+    for instance in fleet.instances:
+        with agent.browser(instance.proxy_url) as browser:
+            deadline = time.monotonic() + SESSION_CACHE_SECONDS + 5
+            while not _refused_as_ended(browser):
+                assert time.monotonic() < deadline, f"{instance.name} still serves the token"
+                time.sleep(0.1)
+
+
+def test_a_clock_in_through_haproxy_is_served(fleet: Fleet) -> None:
+    agent = _agent(fleet, "A3002", fleet.control_url)
+    with agent.browser(fleet.proxy_url) as browser:
+        assert browser.get(CUSTOMER.format(1003)).status_code == 200
+
+
+def test_every_instance_signs_its_own_chain_and_audit_verify_checks_all(fleet: Fleet) -> None:
+    agent = _agent(fleet, "A3003", fleet.control_url)
+    for instance in fleet.instances:  # a flow on each, so each chain has flow records
+        with agent.browser(instance.proxy_url) as browser:
+            assert browser.get(CUSTOMER.format(1004)).status_code == 200
+    keys = sorted(p.name for p in (fleet.data_dir / "keys").glob("audit-*.key"))
+    assert keys == ["audit-gw1.key", "audit-gw2.key"]
+    verified = subprocess.run(
+        [sys.executable, "-m", "homeagent.proxy.cli", "audit", "verify", "--json",
+         "--db", fleet.db_url],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    reports = {r["instance"]: r for r in map(json.loads, verified.stdout.splitlines())}
+    assert set(reports) == {"gw1", "gw2"}
+    assert all(r["intact"] and r["records"] > 0 for r in reports.values())
