@@ -70,7 +70,7 @@ def test_concurrent_counts_are_atomic(store: Store) -> None:
 
     def count() -> None:
         for _ in range(25):
-            got = store.count_request("A1023", "reads", 7).current
+            got = store.count_request("A1023", ["reads"], {"reads": 7})["reads"].current
             with lock:
                 seen.append(got)
 
@@ -84,10 +84,13 @@ def test_concurrent_counts_are_atomic(store: Store) -> None:
 
 def test_a_new_window_carries_the_last_count_as_the_previous(store: Store) -> None:
     for _ in range(3):
-        store.count_request("A1023", "reads", 7)
-    assert store.count_request("A1023", "reads", 8) == WindowCount(8, 1, 3)
-    assert store.count_request("A1023", "reads", 10) == WindowCount(10, 1, 0)  # a gap: nothing
-    assert store.count_request("A1024", "reads", 10) == WindowCount(10, 1, 0)  # per agent
+        store.count_request("A1023", ["reads"], {"reads": 7})
+    both = store.count_request("A1023", ["reads", "watch"], {"reads": 8, "watch": 3})
+    assert both == {"reads": WindowCount(8, 1, 3), "watch": WindowCount(3, 1, 0)}
+    gap = store.count_request("A1023", ["reads"], {"reads": 10})  # a gap: nothing before
+    assert gap == {"reads": WindowCount(10, 1, 0)}
+    other = store.count_request("A1024", ["reads"], {"reads": 10})  # per agent
+    assert other == {"reads": WindowCount(10, 1, 0)}
 
 
 def test_a_refused_request_uses_up_no_allowance(store: Store) -> None:
@@ -96,7 +99,8 @@ def test_a_refused_request_uses_up_no_allowance(store: Store) -> None:
     assert all(limits.hit("A1023", [READS], now).allowed for _ in range(3))
     for _ in range(5):  # hammering does not push the agent's own window further
         assert not limits.hit("A1023", [READS], now + 1).allowed
-    assert store.count_request("A1023", "reads", window_index(now, 60)).current == 4
+    counted = store.count_request("A1023", ["reads"], {"reads": window_index(now, 60)})
+    assert counted["reads"].current == 4
 
 
 # -- fail closed -----------------------------------------------------------------------------

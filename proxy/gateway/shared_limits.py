@@ -1,11 +1,11 @@
 """Rate limits counted in the store, so that they hold across every instance of a fleet: the
-store counts (one upsert per matching limit), `core.limits.judge` decides."""
+store counts (one upsert for all the limits a request matches), `core.limits.judge` decides."""
 
 from __future__ import annotations
 
 import contextlib
 
-from ..core.limits import LimitVerdict, WindowCount, judge, window_index
+from ..core.limits import LimitVerdict, judge, window_index
 from ..core.policy.access import RateLimit
 from ..store.rate_counts import RateCounts
 
@@ -17,20 +17,14 @@ class SharedRateLimits:
     def hit(self, agent: str, rules: list[RateLimit], now: float) -> LimitVerdict:
         """Count one request by `agent` against each of `rules` (blocking: run it off the event
         loop). A store that fails raises: the caller refuses the request."""
-        counted: list[tuple[RateLimit, WindowCount]] = []
+        windows = {rule.name: window_index(now, rule.per) for rule in rules}
+        counts = self._store.count_request(agent, list(windows), windows)
         try:
-            for rule in rules:
-                window = window_index(now, rule.per)
-                counted.append((rule, self._store.count_request(agent, rule.name, window)))
-            verdict = judge(counted, now)
+            verdict = judge([(rule, counts[rule.name]) for rule in rules], now)
         except BaseException:
-            with contextlib.suppress(Exception):  # the store failing: the first error tells
-                self._take_back(agent, counted)
+            with contextlib.suppress(Exception):
+                self._store.uncount_request(agent, windows)
             raise
         if not verdict.allowed:
-            self._take_back(agent, counted)
+            self._store.uncount_request(agent, windows)
         return verdict
-
-    def _take_back(self, agent: str, counted: list[tuple[RateLimit, WindowCount]]) -> None:
-        for rule, count in counted:
-            self._store.uncount_request(agent, rule.name, count.window)

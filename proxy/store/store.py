@@ -38,6 +38,7 @@ class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts):
         return cls(engine, clock)
 
     def close(self) -> None:
+        self._counts.dispose()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
