@@ -25,6 +25,9 @@ from homeagent.proxy.haproxy_config import Backend, haproxy_config
 READY_TIMEOUT_S = 60.0
 CHECK_INTERVAL_MS = 300
 """Health checks this often: a killed instance is out after two failed checks (0.6 s)."""
+FLEET_NAME = "gateway.fleet.test"
+"""The load balancer's name, given to every instance's --control-name (agents would enrol with
+https://gateway.fleet.test:PORT; on loopback, a client connects to 127.0.0.1 by this name)."""
 MAXCONN = 4000
 """Within the file descriptor limit of a test machine; far above what a benchmark opens."""
 _PROXY_LINE = re.compile(r"proxy on ([\d.]+):(\d+)")
@@ -142,7 +145,7 @@ def _start_instance(
         sys.executable, "-m", "homeagent.proxy.cli", "run",
         "--policy", str(policy), "--data-dir", str(data_dir), "--db", db_url,
         "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0",
-        "--instance", name, "--workers", str(workers),
+        "--instance", name, "--workers", str(workers), "--control-name", FLEET_NAME,
     ]  # fmt: skip
     if upstream_ca is not None:
         command += ["--upstream-ca", str(upstream_ca)]

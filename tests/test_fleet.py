@@ -6,6 +6,8 @@ agent was told had been done."""
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -18,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from benchmarks.fleet_rig import Fleet, haproxy_binary, running_fleet
+from benchmarks.fleet_rig import FLEET_NAME, Fleet, haproxy_binary, running_fleet
 from homeagent.proxy.cli import main as proxy_main
 from homeagent.proxy.gateway.identity import SESSION_CACHE_SECONDS
 from homeagent.proxy.haproxy_config import Backend, haproxy_config
@@ -154,6 +156,20 @@ def test_a_token_from_one_instance_works_on_the_other_and_through_haproxy(fleet:
             while not _refused_as_ended(browser):
                 assert time.monotonic() < deadline, f"{instance.name} still serves the token"
                 time.sleep(0.1)
+
+
+@pytest.mark.parametrize(("name", "trusted"), [(FLEET_NAME, True), ("other.fleet.test", False)])
+def test_the_control_api_through_haproxy_answers_to_the_fleet_name(
+    fleet: Fleet, name: str, trusted: bool
+) -> None:
+    context = ssl.create_default_context(cafile=str(fleet.ca))  # what an enrolled client pins
+    with socket.create_connection(("127.0.0.1", fleet.control_port), timeout=10) as raw:
+        if trusted:
+            with context.wrap_socket(raw, server_hostname=name) as tls:
+                assert tls.version() is not None
+        else:
+            with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
+                context.wrap_socket(raw, server_hostname=name)
 
 
 def test_a_clock_in_through_haproxy_is_served(fleet: Fleet) -> None:

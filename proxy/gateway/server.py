@@ -51,6 +51,8 @@ class GatewayConfig:
     """The control API (HTTPS) and its UDP echo; None: no control API (tests of the proxy alone)."""
     instance: str = ""
     """This process's audit chain; default host name and listen port."""
+    control_names: tuple[str, ...] = ()
+    """More names for the control API's certificate: the load balancer's, in a fleet."""
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     upstream_ca: Path | None = None
     """Trust this CA for the business systems (else the system's store)."""
@@ -185,7 +187,9 @@ class RunningGateway:
         assert config.control is not None
         ca_pem = config.ca_cert.read_text()
         host = config.control[0]
-        names = sorted({host, "localhost", "127.0.0.1", socket.gethostname()})
+        names = sorted(
+            {host, "localhost", "127.0.0.1", socket.gethostname(), *config.control_names}
+        )
         chain, key = control_certificate(
             ca_pem, (config.confdir / "mitmproxy-ca.pem").read_bytes(), names
         )
