@@ -4,19 +4,14 @@ the tunnel is still decided on its own, with every name it gives its host compar
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 
 from mitmproxy import http
 
 from ..core.access import AMBIGUOUS_URL
-from ..core.limits import LIMIT_PREFIX, LimitVerdict
 from .context import DECISION, WOULD_BLOCK, Gateway, agent_of, answered, refuse
 from .gate import Gate
 from .guard import guarded
-
-log = logging.getLogger(__name__)
 
 
 @guarded
@@ -35,7 +30,7 @@ class Access:
                 flow, "denied", "default-deny", f"no rule of role {agent.role!r} reaches this host"
             )
 
-    async def request(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> None:
         agent = agent_of(flow)
         if answered(flow) or agent is None:
             return
@@ -53,24 +48,7 @@ class Access:
                 code = "denied"
             refuse(flow, code, decision.rule, decision.reason)
             return
-        rules = engines.limits.applicable(agent.role, request.method, request.url)
-        if rules:
-            try:
-                limit = await asyncio.to_thread(
-                    self.gateway.limits.hit, agent.id, rules, time.time()
-                )
-            except Exception as err:
-                # fail closed: without the fleet's counts, no request the limits cover passes
-                log.error("rate-limit counts unavailable, refusing: %r", err)
-                refuse(
-                    flow,
-                    "gateway-unavailable",
-                    LIMIT_PREFIX + rules[0].name,
-                    "the gateway cannot count requests against the rate limit just now",
-                )
-                return
-        else:
-            limit = LimitVerdict(True, None)
+        limit = engines.limits.hit(agent.id, agent.role, request.method, request.url, time.time())
         flow.metadata[WOULD_BLOCK].extend(limit.would_block)
         if not limit.allowed and limit.rule is not None:
             retry = max(1, round(limit.retry_after))

@@ -17,7 +17,6 @@ from ..gateway.block_page import Refusal, render
 from ..gateway.engines import Engines, PolicyHolder
 from ..gateway.identity import Agent, Identities
 from ..gateway.protect import ProtectPool
-from ..gateway.shared_limits import SharedRateLimits
 
 log = logging.getLogger(__name__)
 ENGINES = "homeagent.engines"
@@ -52,8 +51,6 @@ class Gateway:
     audit: AuditSink
     pool: ProtectPool
     instance: str
-    limits: SharedRateLimits
-    """Rate-limit counts in the store, shared by every instance of a fleet."""
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Host → address to connect to instead of resolving it (the demo's *.acme.test)."""
 

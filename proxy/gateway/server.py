@@ -35,7 +35,6 @@ from .engines import Keys, PolicyHolder
 from .identity import Identities
 from .protect import ProtectPool
 from .secrets_store import signing_key
-from .shared_limits import SharedRateLimits
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 1.0
@@ -106,7 +105,6 @@ class RunningGateway:
             audit=self.sink,
             pool=self.pool,
             instance=config.instance_id,
-            limits=SharedRateLimits(self.store),
             upstream_map=dict(config.upstream_map),
         )
         self.master: Master | None = None

@@ -193,16 +193,3 @@ audit_records = Table(
     PrimaryKeyConstraint("instance", "seq"),
     Index("ix_audit_records_at", "at"),
 )
-
-rate_counts = Table(
-    "rate_counts",
-    metadata,
-    # One row per agent and rate limit, updated in place (this window's count and the one
-    # before): the table stays as small as the number of agents, with nothing to clean up.
-    Column("agent_id", String(AGENT_ID), nullable=False),
-    Column("limit_name", String(64), nullable=False),
-    Column("window", BigInteger, nullable=False),
-    Column("current", Integer, nullable=False),
-    Column("previous", Integer, nullable=False),
-    PrimaryKeyConstraint("agent_id", "limit_name"),
-)

@@ -1,5 +1,5 @@
-"""The gateway's store: agents, enrolment, shifts, rate-limit counts and the audit log, in one
-SQLite file or a PostgreSQL database shared by several gateway instances."""
+"""The gateway's store: agents, enrolment, shifts and the audit log, in one SQLite file or a
+PostgreSQL database shared by several gateway instances."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from .clock import Clock, utc_now
 from .engine import make_engine
 from .migrate import upgrade
 from .posture import PostureLog
-from .rate_counts import RateCounts
 from .shifts import ShiftLog
 
 
-class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts):
+class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog):
     """Every method runs in its own transaction and is safe to call from several threads and
     several processes (instances) at once."""
 
@@ -38,7 +37,6 @@ class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts):
         return cls(engine, clock)
 
     def close(self) -> None:
-        self._counts.dispose()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
