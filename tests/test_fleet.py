@@ -290,14 +290,14 @@ def test_one_instance_killed_under_load_loses_nothing_acknowledged(doomed_fleet:
     with Store.open(fleet.db_url) as store:
         with store.engine.connect() as conn:
             stored = set(conn.execute(select(status_events.c.client_event_id)).scalars())
-        audited = {
-            str(record["data"].get("reference"))
-            for instance in ("gw1", "gw2")
-            for record in store.iter_audit(instance)
-            if record["kind"] == "flow"
+        records = [r for instance in ("gw1", "gw2") for r in store.iter_audit(instance)]
+        audited = {str(r["data"].get("reference")) for r in records if r["kind"] == "flow"}
+        audited_events = {
+            str(r["data"].get("client_event_id")) for r in records if r["kind"] == "status"
         }
         reports = store.verify_audit()
     assert set(done.status_events) <= stored
+    assert set(done.status_events) <= audited_events  # each change's audit record too
     missing = set(done.flows) - audited
     assert not missing, f"{len(missing)} acknowledged flows missing from the audit log"
     assert {r.instance for r in reports} == {"gw1", "gw2"}
