@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "agents",
     "audit",
     "report",
+    "fleet",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -130,6 +130,6 @@ def _items(activity: object) -> list[dict[str, object]]:
 
 
 def test_data_dir_holds_the_control_certificate(harness: GatewayHarness) -> None:
-    key = harness.config.data_dir / "control" / "control-key.pem"
+    key = harness.config.data_dir / "control" / "control-test-gw-key.pem"
     assert key.exists() and (key.stat().st_mode & 0o077) == 0
     assert Path(harness.config.ca_cert).exists()

@@ -78,6 +78,14 @@ def _common(parser: argparse.ArgumentParser, *, policy_required: bool) -> None:
         help="this process's audit chain name (default: HOST:LISTEN-PORT)",
     )
     parser.add_argument(
+        "--control-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name (or IP) for the control API's certificate: the load balancer's name "
+        "agents enrol with, in a fleet; repeat for more",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=GatewayConfig.workers,
@@ -137,6 +145,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> GatewayConfig:
         listen=args.listen,
         control=args.control,
         instance=args.instance,
+        control_names=tuple(args.control_name),
         workers=max(0, args.workers),
         **extra,
     )

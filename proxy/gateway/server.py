@@ -50,6 +50,8 @@ class GatewayConfig:
     """The control API (HTTPS) and its UDP echo; None: no control API (tests of the proxy alone)."""
     instance: str = ""
     """This process's audit chain; default host name and listen port."""
+    control_names: tuple[str, ...] = ()
+    """More names for the control API's certificate: the load balancer's, in a fleet."""
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     upstream_ca: Path | None = None
     """Trust this CA for the business systems (else the system's store)."""
@@ -184,13 +186,18 @@ class RunningGateway:
         assert config.control is not None
         ca_pem = config.ca_cert.read_text()
         host = config.control[0]
-        names = sorted({host, "localhost", "127.0.0.1", socket.gethostname()})
+        names = sorted(
+            {host, "localhost", "127.0.0.1", socket.gethostname(), *config.control_names}
+        )
         chain, key = control_certificate(
             ca_pem, (config.confdir / "mitmproxy-ca.pem").read_bytes(), names
         )
         folder = config.data_dir / "control"
         folder.mkdir(mode=0o700, exist_ok=True)
-        certfile, keyfile = folder / "control-cert.pem", folder / "control-key.pem"
+        # one pair per instance: fleet instances sharing a data dir must not overwrite each
+        # other's key between writing and loading it
+        name = _safe(config.instance_id)
+        certfile, keyfile = folder / f"control-{name}-cert.pem", folder / f"control-{name}-key.pem"
         certfile.write_bytes(chain)
         keyfile.touch(mode=0o600)
         keyfile.write_bytes(key)
