@@ -27,28 +27,11 @@ from homeagent.client.forward.server import Forwarder
 from homeagent.client.pinned_tls import pinned_context
 from homeagent.proxy.core.device_auth import authorization
 from homeagent.proxy.sample_app.articles import ARTICLES
+from tests.control_fixtures import PASSING  # what a home PC passing acme.yaml reports
 
 from .load_rig import Endpoint
 
 REQUEST_TIMEOUT_S = 30.0
-PASSING_POSTURE: dict[str, dict[str, object]] = {
-    "cpu": {"logical_cores": 8, "load_percent": 20},
-    "memory": {"total_gb": 16, "available_gb": 6},
-    "network": {
-        "rtt_ms": 40,
-        "jitter_ms": 5,
-        "loss_percent": 0,
-        "mos": 4.3,
-        "download_mbps": 80,
-        "upload_mbps": 20,
-    },
-    "noise": {"dbfs_a": -80, "dba": 40, "clipping": False, "dead_mic": False},
-    "audio_devices": {"input": True, "output": True},
-    "removable_storage": {"mounted": []},
-    "processes": {"names": []},
-}
-"""What a home PC that passes every check of acme.yaml reports (measured by the real client's
-checks in life; the gateway judges the figures, so the load on it is the same)."""
 STATUS_CYCLE = ("busy", "after_call_work", "ready")
 """A contact, its wrap-up, ready again: the changes a floor sees most."""
 CUSTOMERS = range(1001, 1201)
@@ -313,7 +296,7 @@ class SimAgent:
         report = json.dumps(
             {"version": 1, "checks": {
                 name: {"status": "pass", "measurements": m}
-                for name, m in PASSING_POSTURE.items()
+                for name, m in PASSING.items()
             }}
         )  # fmt: skip
         signature = base64.b64encode(self.key.sign(report.encode())).decode()
