@@ -35,6 +35,7 @@ from .engines import Keys, PolicyHolder
 from .identity import Identities
 from .protect import ProtectPool
 from .secrets_store import signing_key
+from .upstream_failure import install as install_block_pages
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 1.0
@@ -53,6 +54,8 @@ class GatewayConfig:
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     upstream_ca: Path | None = None
     """Trust this CA for the business systems (else the system's store)."""
+    upstream_timeout: float = 30.0
+    """Seconds a business system has to answer whole; then the agent gets a 504 block page."""
     workers: int = max(1, os.cpu_count() or 1)
     """Masking worker processes: one per core. The event loop mostly waits on sockets while a
     body is masked, so leaving it a core of its own idles that core (bench_gateway, 2 cores:
@@ -104,6 +107,7 @@ class RunningGateway:
             pool=self.pool,
             instance=config.instance_id,
             upstream_map=dict(config.upstream_map),
+            upstream_timeout=config.upstream_timeout,
         )
         self.master: Master | None = None
         self._mtimes: dict[Path, float] = {}
@@ -138,6 +142,7 @@ class RunningGateway:
     async def start(self) -> None:
         """Start listening; returns once the proxy accepts connections."""
         config = self.config
+        install_block_pages()
         opts = options.Options(
             listen_host=config.listen[0],
             listen_port=config.listen[1],
