@@ -40,6 +40,7 @@ STATUS = {
     "upstream-failed": 502,
     "upstream-timeout": 504,
     "too-large": 502,
+    "request-too-large": 413,
     "gateway-unavailable": 503,
 }
 

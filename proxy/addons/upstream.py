@@ -1,7 +1,8 @@
 """Upstream: where the business systems are, and what the agent sees when one fails. Normally DNS;
 the demo and the tests map the `*.acme.test` names to the sample app on loopback, keeping the name
 for TLS verification. A system that does not answer within the gateway's upstream timeout is cut
-off (504); one that refuses or resets the connection gets a 502; both as a block page."""
+off (504); one that refuses or resets the connection gets a 502; a body over the policy's limit,
+either way, is refused (502 or 413); each as a block page."""
 
 from __future__ import annotations
 
@@ -66,14 +67,24 @@ class Upstream:
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._stop_timer(flow)
-        if FORWARDED not in flow.metadata or REFUSAL in flow.metadata or flow.response is not None:
+        if REFUSAL in flow.metadata:
             return
-        detail = str(flow.error.msg if flow.error else "")[:200]
-        if flow.metadata.get(TIMED_OUT):
+        message = str(flow.error.msg if flow.error else "")
+        detail = message[:200]
+        if "body_size_limit" in message:
+            # mitmproxy stops reading a body over the limit; what it read is never passed on
+            side = "request" if message.startswith("Request") else "response"
+            code, rule = (
+                ("request-too-large", "limit.request-body")
+                if side == "request"
+                else ("too-large", "upstream.too-large")
+            )
+            detail = f"the {side} body is over the policy's limit (masking.max_body_bytes)"
+        elif FORWARDED not in flow.metadata or flow.response is not None:
+            return  # the agent's side failed (went away, sent garbage): no one to answer
+        elif flow.metadata.get(TIMED_OUT):
             code, rule = "upstream-timeout", "upstream.timeout"
             detail = f"no complete answer within {self.gateway.upstream_timeout:g} s"
-        elif "too large" in detail.lower():
-            code, rule = "too-large", "upstream.too-large"
         else:
             code, rule = "upstream-failed", "upstream.failed"
         refuse(flow, code, rule, detail)

@@ -97,6 +97,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "请缩小查询范围（例如分页或加筛选条件）后重试。",
         "Narrow what you ask for (a page at a time, or a filter), then try again.",
     ),
+    "request-too-large": (
+        "发送的内容过大，未发送",
+        "What you are sending is too large, so it was not sent",
+        "请分成几部分发送，或改为上传附件到业务系统。",
+        "Send it in smaller parts, or attach it in the business system instead.",
+    ),
 }
 
 
