@@ -34,6 +34,7 @@ class GatewayHarness:
         db_url: str | None = None,
         upstream: dict[str, tuple[str, int]] | None = None,
         upstream_timeout: float = 30.0,
+        client_head_timeout: float = 20.0,
     ) -> None:
         self.config = GatewayConfig(
             policy=policy,
@@ -45,6 +46,7 @@ class GatewayHarness:
             upstream_map={host: ("127.0.0.1", app.port) for host in ACME_HOSTS} | (upstream or {}),
             upstream_ca=app.ca_path,
             upstream_timeout=upstream_timeout,
+            client_head_timeout=client_head_timeout,
             workers=1,
         )
         self.loop = asyncio.new_event_loop()

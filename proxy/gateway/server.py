@@ -56,6 +56,9 @@ class GatewayConfig:
     """Trust this CA for the business systems (else the system's store)."""
     upstream_timeout: float = 30.0
     """Seconds a business system has to answer whole; then the agent gets a 504 block page."""
+    client_head_timeout: float = 20.0
+    """Seconds a client has to send each request head whole, on the proxy port and the control
+    API; a slower one (slowloris) is disconnected."""
     workers: int = max(1, os.cpu_count() or 1)
     """Masking worker processes: one per core. The event loop mostly waits on sockets while a
     body is masked, so leaving it a core of its own idles that core (bench_gateway, 2 cores:
@@ -108,6 +111,7 @@ class RunningGateway:
             instance=config.instance_id,
             upstream_map=dict(config.upstream_map),
             upstream_timeout=config.upstream_timeout,
+            client_head_timeout=config.client_head_timeout,
         )
         self.master: Master | None = None
         self._mtimes: dict[Path, float] = {}
@@ -208,7 +212,12 @@ class RunningGateway:
             ca_pem=ca_pem,
         )
         server = serve_control(
-            create_control_app(context), host, config.control[1], certfile, keyfile
+            create_control_app(context),
+            host,
+            config.control[1],
+            certfile,
+            keyfile,
+            head_timeout=config.client_head_timeout,
         )
         await server.start()
         return server
