@@ -38,7 +38,9 @@ class GatewayProcess:
         *,
         db_url: str | None = None,
         extra: tuple[str, ...] = (),
+        prefix: tuple[str, ...] = (),
     ) -> None:
+        """`prefix`: a command that runs the gateway's (e.g. in its own mount namespace)."""
         shutil.copytree(ROOT / "policies", tmp / "policies")
         self.policy = tmp / "policies" / "examples" / "acme.yaml"
         self.data = tmp / "data"
@@ -46,6 +48,7 @@ class GatewayProcess:
         self.port = free_port()
         self.control_port = free_port()
         command = [
+            *prefix,
             str(Path(sys.executable).parent / "homeagent-proxy"), "run",
             "--policy", str(self.policy), "--data-dir", str(self.data), "--db", self.db,
             "--listen", f"127.0.0.1:{self.port}", "--control", f"127.0.0.1:{self.control_port}",
