@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from homeagent.proxy.gateway.server import WATCH_SECONDS
 from homeagent.proxy.sample_app import SampleApp, start_sample_app
 
 from .gateway_harness import ROOT, GatewayHarness
@@ -175,3 +176,26 @@ def test_a_broken_then_a_good_reload_under_load_fail_no_request_and_never_mix(
     for status, reference in loop.results:
         if reference:
             assert versions[reference] == (old if status == 200 else changed["policy"]), status
+
+
+def test_a_file_caught_halfway_through_being_written_is_never_put_in_force(
+    harness: GatewayHarness, policy: Path
+) -> None:
+    original = policy.read_text()
+    cut_short = original[: original.index("\nlimits:") + 1]  # valid YAML, and no read limit
+    policy.write_text(original + "\n# a first edit: its reload sets the watcher's beat\n")
+    _wait_for_reloads(harness, 1)
+    for edit in range(1, 4):
+        # The watcher looks once a WATCH_SECONDS, counted from its last reload (just before the
+        # wait above returned): the cut-short file lands just before its next look.
+        time.sleep(WATCH_SECONDS * 0.6)
+        with policy.open("w") as file:  # written in place, in two goes, as an editor might
+            file.write(cut_short)
+            file.flush()
+            time.sleep(WATCH_SECONDS / 2)  # the writer's pause, not a wait for a result
+            file.write(original[len(cut_short) :] + f"\n# edit {edit}\n")
+        _wait_for_reloads(harness, edit + 1)
+        limits = [limit.name for limit in harness.gateway.policy.engines.loaded.policy.limits]
+        assert "customer-reads" in limits, f"edit {edit}: the half-written file was put in force"
+    reloads = _reloads(harness)
+    assert [r["changed"] for r in reloads] == [True] * 4, reloads  # one swap per edit

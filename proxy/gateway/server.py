@@ -231,9 +231,16 @@ class RunningGateway:
         return str(host), int(port)
 
     async def _watch_policy(self) -> None:
+        settling = False
         while True:
             await asyncio.sleep(WATCH_SECONDS)
             if self.policy.files_changed_since(self._mtimes):
+                # An editor or `cp` may be halfway through writing it, and a file cut short can
+                # still be a valid, weaker policy (say, without its limits): reload only once
+                # the files have stayed as they are for a whole look.
+                settling = True
+            elif settling:
+                settling = False
                 await asyncio.to_thread(self.reload)
 
     async def stop(self) -> None:
