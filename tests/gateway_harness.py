@@ -34,7 +34,7 @@ class GatewayHarness:
         db_url: str | None = None,
         upstream: dict[str, tuple[str, int]] | None = None,
         upstream_timeout: float = 30.0,
-        client_head_timeout: float = 20.0,
+        client_head_timeout: float = 60.0,
     ) -> None:
         self.config = GatewayConfig(
             policy=policy,

@@ -58,7 +58,7 @@ class Gateway:
     """Host → address to connect to instead of resolving it (the demo's *.acme.test)."""
     upstream_timeout: float = 30.0
     """Seconds a business system has to answer a request whole before the agent gets a 504."""
-    client_head_timeout: float = 20.0
+    client_head_timeout: float = 60.0
     """Seconds a client connection has to send each request head whole (slowloris)."""
 
     def start(self, flow: http.HTTPFlow) -> Engines:

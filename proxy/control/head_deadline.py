@@ -12,7 +12,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 log = logging.getLogger(__name__)
-HEAD_TIMEOUT_S = 20.0
+HEAD_TIMEOUT_S = 60.0
 
 
 def head_deadline_protocol(seconds: float) -> type[H11Protocol]:

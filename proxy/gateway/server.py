@@ -56,9 +56,12 @@ class GatewayConfig:
     """Trust this CA for the business systems (else the system's store)."""
     upstream_timeout: float = 30.0
     """Seconds a business system has to answer whole; then the agent gets a 504 block page."""
-    client_head_timeout: float = 20.0
+    client_head_timeout: float = 60.0
     """Seconds a client has to send each request head whole, on the proxy port and the control
-    API; a slower one (slowloris) is disconnected."""
+    API; a slower one (slowloris) is disconnected. It is also how long a kept-alive connection
+    may idle (the hooks cannot tell the first byte of a head from none): nginx's 60 s
+    client_header_timeout and 75 s keepalive_timeout, rather than cutting agents' idle
+    browser connections every few seconds."""
     workers: int = max(1, os.cpu_count() or 1)
     """Masking worker processes: one per core. The event loop mostly waits on sockets while a
     body is masked, so leaving it a core of its own idles that core (bench_gateway, 2 cores:
