@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import h2.connection
+import h2.events
 import pytest
 
 from homeagent.proxy.sample_app import SampleApp
@@ -139,3 +144,66 @@ def test_the_gateway_serves_again_once_the_system_is_back(
     point_kb(sample_app.port)
     with gateway.client(token) as client:
         assert client.get(KB).status_code == 200
+
+
+def _h2_get(gateway: GatewayHarness, token: str, path: str) -> tuple[dict[str, str], bytes]:
+    """GET over HTTP/2 inside a CONNECT tunnel, offering only h2 as a browser would prefer it
+    (httpx offers http/1.1 first, so mitmproxy picks that): the headers and body."""
+    host, port = gateway.gateway.address
+    with socket.create_connection((host, port), timeout=CLIENT_TIMEOUT) as raw:
+        raw.sendall(
+            b"CONNECT kb.acme.test:443 HTTP/1.1\r\nHost: kb.acme.test:443\r\n"
+            + f"Proxy-Authorization: Bearer {token}\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            head += raw.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        context = ssl.create_default_context(cafile=str(gateway.config.ca_cert))
+        context.set_alpn_protocols(["h2"])
+        with context.wrap_socket(raw, server_hostname="kb.acme.test") as tls:
+            assert tls.selected_alpn_protocol() == "h2"
+            conn = h2.connection.H2Connection()
+            conn.initiate_connection()
+            request = [(":method", "GET"), (":path", path), (":scheme", "https"),
+                       (":authority", "kb.acme.test"), ("accept", "application/json")]  # fmt: skip
+            conn.send_headers(1, request, end_stream=True)
+            tls.sendall(conn.data_to_send())
+            headers: dict[str, str] = {}
+            body = b""
+            for _ in range(1000):  # frames, at most; each read waits at most CLIENT_TIMEOUT
+                data = tls.recv(65536)
+                assert data, "the gateway closed the connection without answering"
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.ResponseReceived):
+                        headers = {bytes(k).decode(): bytes(v).decode() for k, v in event.headers}
+                    elif isinstance(event, h2.events.DataReceived):
+                        body += event.data
+                        conn.acknowledge_received_data(len(event.data), 1)
+                    elif isinstance(event, h2.events.StreamEnded | h2.events.StreamReset):
+                        return headers, body
+                tls.sendall(conn.data_to_send())
+    raise AssertionError("no end of the stream in 1000 frames")
+
+
+@pytest.mark.parametrize("mode", ["refused", "silent"])
+def test_an_http2_client_gets_the_block_page_too(
+    gateway: GatewayHarness,
+    token: str,
+    sample_app: SampleApp,
+    point_kb: Callable[[int], None],
+    mode: str,
+) -> None:
+    """Browsers speak HTTP/2 inside the tunnel: mitmproxy answers those streams on its own path."""
+    silent = _faulty(sample_app, "silent") if mode == "silent" else None
+    point_kb(silent.port if silent else refused_port())
+    try:
+        headers, content = _h2_get(gateway, token, "/")
+    finally:
+        if silent is not None:
+            silent.stop()
+    status, code = (504, "upstream-timeout") if silent else (502, "upstream-failed")
+    assert headers[":status"] == str(status), content[:300]
+    body = json.loads(content)
+    assert body["error"] == code and body["reference"] == headers["x-homeagent-reference"]
+    assert _audited(gateway, body["reference"])["status"] == status
