@@ -20,6 +20,7 @@ from .gateway_harness import GatewayHarness
 HEAD_TIMEOUT = 2.0
 WAIT_LIMIT = 20.0  # the test gives up here: a gateway that keeps them open fails, it does not hang
 SLOW_CLIENTS = 12
+KB_URL = "https://kb.acme.test/"
 TRICKLE_EVERY = 0.25  # far more often than mitmproxy's idle timeout would ever notice
 
 
@@ -129,3 +130,26 @@ def test_a_keep_alive_client_that_asks_in_time_is_not_dropped(gateway: GatewayHa
             time.sleep(HEAD_TIMEOUT / 2)  # the pause between a real agent's clicks
             assert client.get("https://kb.acme.test/").status_code == 200
     assert first.status_code == 200
+
+
+def test_a_client_that_opens_a_tunnel_and_stalls_is_dropped(gateway: GatewayHarness) -> None:
+    _, token = gateway.clock_in("A1025", "inbound")
+    host, port = gateway.gateway.address
+    sockets = [socket.create_connection((host, port), timeout=5) for _ in range(3)]
+    try:
+        for sock in sockets:
+            sock.sendall(
+                b"CONNECT kb.acme.test:443 HTTP/1.1\r\nHost: kb.acme.test:443\r\n"
+                + f"Proxy-Authorization: Bearer {token}\r\n\r\n".encode()
+            )
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")  # the tunnel is open ...
+        with gateway.client(token) as client:
+            # ... and then nothing: no TLS handshake (or a third of one), no request
+            sockets[1].send(b"\x16\x03\x01")
+            closed, statuses = _hold(sockets, [False] * len(sockets), client, KB_URL)
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert sorted(closed) == [0, 1, 2], f"still open: {3 - len(closed)}"
+    assert max(closed.values()) < HEAD_TIMEOUT + 3, closed
+    assert set(statuses) == {200}

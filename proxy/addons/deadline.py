@@ -22,26 +22,35 @@ class Deadline:
         self.gateway = gateway
         self._timers: dict[str, asyncio.TimerHandle] = {}
         """Per client connection (its id), the deadline for the head it still owes."""
+        self._in_flight: dict[str, int] = {}
+        """Per client connection, requests whose head came and whose answer has not ended: an
+        HTTP/2 connection may carry several, and is owed nothing while any is under way."""
 
     def client_connected(self, client: connection.Client) -> None:
         self._arm(client)
 
     def client_disconnected(self, client: connection.Client) -> None:
         self._disarm(client)
+        self._in_flight.pop(client.id, None)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        self._disarm(flow.client_conn)  # the head came in time; the body has its own limits
-
-    def http_connect(self, flow: http.HTTPFlow) -> None:
-        # a CONNECT's head is whole; the tunnel's first request head (after TLS) is owed next
-        self._arm(flow.client_conn)
+        # the head came in time; the body has its own limits, the answer the upstream timeout
+        client = flow.client_conn
+        self._in_flight[client.id] = self._in_flight.get(client.id, 0) + 1
+        self._disarm(client)
 
     def response(self, flow: http.HTTPFlow) -> None:
-        if flow.request.method != "CONNECT":
-            self._arm(flow.client_conn)  # keep-alive: the next head is owed from now
+        # keep-alive, or a CONNECT's tunnel: the next head (after TLS) is owed from now
+        self._ended(flow.client_conn)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        self._arm(flow.client_conn)
+        self._ended(flow.client_conn)
+
+    def _ended(self, client: connection.Client) -> None:
+        left = max(0, self._in_flight.get(client.id, 0) - 1)
+        self._in_flight[client.id] = left
+        if left == 0:
+            self._arm(client)
 
     def _arm(self, client: connection.Client) -> None:
         self._disarm(client)
