@@ -116,6 +116,15 @@ def test_a_silent_business_system_gets_a_504_after_the_gateway_timeout(
     assert f"{UPSTREAM_TIMEOUT:g} s" in str(body["detail"])
 
 
+def test_a_system_that_never_finishes_tls_gets_a_504(
+    gateway: GatewayHarness, token: str, point_kb: Callable[[int], None]
+) -> None:
+    # listening but never accepting: the kernel completes TCP, nobody answers the TLS hello
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as mute:
+        point_kb(mute.getsockname()[1])
+        _check_page(gateway, token, 504, "upstream-timeout", "upstream.timeout")
+
+
 def test_a_reset_mid_response_gets_a_502_and_none_of_the_half_body(
     gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
 ) -> None:

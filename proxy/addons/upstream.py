@@ -112,6 +112,12 @@ class Upstream:
         if handler is None:
             return
         log.warning("upstream %s did not answer in time; cutting it off", flow.request.host)
+        own = handler.transports.get(flow.server_conn)
+        if own is not None and own.handler is not None and flow.server_conn.connected:
+            own.handler.cancel("upstream timeout")  # only this flow's (HTTP/2: other streams live)
+            return
+        # Still connecting: the flow does not name its connection yet; cut every one this client
+        # has open upstream (over HTTP/1 that is this flow's alone).
         for conn, io in list(handler.transports.items()):
             if conn is not flow.client_conn and io.handler is not None:
                 io.handler.cancel("upstream timeout")
