@@ -9,11 +9,19 @@ import inspect
 import pytest
 from mitmproxy.test import tflow
 
-from homeagent.proxy.addons import access, audit, gate, protect, upstream, words
+from homeagent.proxy.addons import access, audit, deadline, gate, protect, upstream, words
 from homeagent.proxy.addons.context import REFUSAL
 from homeagent.proxy.addons.guard import GUARDED, HOOKS, guarded
 
-ADDONS = [gate.Gate, access.Access, words.Words, upstream.Upstream, protect.Protect, audit.Audit]
+ADDONS = [
+    deadline.Deadline,
+    gate.Gate,
+    access.Access,
+    words.Words,
+    upstream.Upstream,
+    protect.Protect,
+    audit.Audit,
+]
 
 
 @pytest.mark.parametrize("addon", ADDONS, ids=lambda a: a.__name__)
