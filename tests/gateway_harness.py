@@ -33,6 +33,8 @@ class GatewayHarness:
         policy: Path = ACME,
         db_url: str | None = None,
         upstream: dict[str, tuple[str, int]] | None = None,
+        upstream_timeout: float = 30.0,
+        client_head_timeout: float = 60.0,
     ) -> None:
         self.config = GatewayConfig(
             policy=policy,
@@ -43,6 +45,8 @@ class GatewayHarness:
             instance="test-gw",
             upstream_map={host: ("127.0.0.1", app.port) for host in ACME_HOSTS} | (upstream or {}),
             upstream_ca=app.ca_path,
+            upstream_timeout=upstream_timeout,
+            client_head_timeout=client_head_timeout,
             workers=1,
         )
         self.loop = asyncio.new_event_loop()

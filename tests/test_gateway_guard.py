@@ -8,12 +8,21 @@ import inspect
 
 import pytest
 from mitmproxy.test import tflow
+from sqlalchemy.exc import OperationalError
 
-from homeagent.proxy.addons import access, audit, gate, protect, upstream, words
+from homeagent.proxy.addons import access, audit, deadline, gate, protect, upstream, words
 from homeagent.proxy.addons.context import REFUSAL
 from homeagent.proxy.addons.guard import GUARDED, HOOKS, guarded
 
-ADDONS = [gate.Gate, access.Access, words.Words, upstream.Upstream, protect.Protect, audit.Audit]
+ADDONS = [
+    deadline.Deadline,
+    gate.Gate,
+    access.Access,
+    words.Words,
+    upstream.Upstream,
+    protect.Protect,
+    audit.Audit,
+]
 
 
 @pytest.mark.parametrize("addon", ADDONS, ids=lambda a: a.__name__)
@@ -49,3 +58,18 @@ def test_an_exception_in_a_response_hook_replaces_the_response() -> None:
     assert flow.response is not None and flow.response.status_code == 502
     assert b"cannot-inspect" in (flow.response.content or b"")  # the block page, not what came back
     assert flow.metadata[REFUSAL].code == "cannot-inspect"
+
+
+@guarded
+class StoreAway:
+    def request(self, flow: object) -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+
+def test_a_database_outage_in_a_hook_is_refused_as_such() -> None:
+    flow = tflow.tflow()
+    StoreAway().request(flow)
+    assert flow.response is not None and flow.response.status_code == 503
+    refusal = flow.metadata[REFUSAL]
+    assert refusal.code == "gateway-unavailable" and refusal.rule == "storeaway.store"
+    assert "database did not answer" in refusal.detail and "SELECT" not in refusal.detail

@@ -191,3 +191,19 @@ def test_acknowledged_status_events_survive_sigkill(db_url: str) -> None:
         stored = [e.client_event_id for e in store.status_history(shift.agent)]
     assert set(acknowledged) <= set(stored)
     assert stored == [f"e{n}" for n in range(len(stored))]
+
+
+def test_after_a_failed_append_a_status_change_resumes_the_chain_from_the_database(
+    store: Store,
+) -> None:
+    """What a PostgreSQL restart did: an append failed after chaining its record in memory, and
+    the next record came from another path (a status change), which chained onto the record
+    that was never stored."""
+    first, second = store.audit_writer("gw-1", KEY), store.audit_writer("gw-1", KEY)
+    shift = on_shift(store)
+    first.append("flow", {"by": "first"})
+    with pytest.raises(AuditConflict):
+        second.append("flow", {"by": "second"})  # chained seq 1 in memory; seq 1 is taken
+    store.record_status(shift.agent, shift.session.id, "ready", audit=second, now=T0)
+    reports = store.verify_audit()
+    assert reports and all(report.intact for report in reports), reports

@@ -38,10 +38,20 @@ class Audit:
         except AuditUnavailableError as err:
             log.error("flow not audited, refusing it: %s", err)
             if flow.response is not None and flow.live:
+                # the store's own words (e.g. "database or disk is full") tell the help desk why
                 refuse(
-                    flow, "gateway-unavailable", "audit.unavailable", "the audit log did not answer"
+                    flow,
+                    "gateway-unavailable",
+                    "audit.unavailable",
+                    f"the audit log could not record this: {_first_line(err)}",
                 )
             return
         if flow.response is not None:
             # The reference an agent quotes to the help desk; it names the audit record.
             flow.response.headers[REFERENCE_HEADER] = str(flow.metadata.get(REFERENCE, ""))
+
+
+def _first_line(err: Exception) -> str:
+    """SQLAlchemy puts the statement and its parameters on the lines after the reason."""
+    lines = str(err).splitlines()
+    return lines[0][:200] if lines else type(err).__name__

@@ -1,11 +1,12 @@
-"""The addon chain in the order of enforcement: gate → access → words → upstream → protect
-(mask, then watermark) → audit."""
+"""The addon chain in the order of enforcement: deadline (slow clients) → gate → access → words →
+upstream → protect (mask, then watermark) → audit."""
 
 from __future__ import annotations
 
 from .access import Access
 from .audit import Audit
 from .context import Gateway
+from .deadline import Deadline
 from .gate import Gate
 from .protect import Protect
 from .upstream import Upstream
@@ -15,6 +16,7 @@ from .words import Words
 def chain(gateway: Gateway) -> list[object]:
     gate = Gate(gateway)
     return [
+        Deadline(gateway),
         gate,
         Access(gateway, gate),
         Words(gateway),

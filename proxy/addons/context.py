@@ -40,6 +40,9 @@ STATUS = {
     "rate-limited": 429,
     "cannot-inspect": 502,
     "upstream-failed": 502,
+    "upstream-timeout": 504,
+    "too-large": 502,
+    "request-too-large": 413,
     "gateway-unavailable": 503,
 }
 
@@ -68,6 +71,10 @@ class Gateway:
     """Where agents' rate-limit windows are kept: the store, shared by every instance."""
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Host → address to connect to instead of resolving it (the demo's *.acme.test)."""
+    upstream_timeout: float = 30.0
+    """Seconds a business system has to answer a request whole before the agent gets a 504."""
+    client_head_timeout: float = 60.0
+    """Seconds a client connection has to send each request head whole (slowloris)."""
 
     def start(self, flow: http.HTTPFlow) -> Engines:
         """Pin the policy and give the flow its reference, once, at its first hook."""
@@ -106,6 +113,12 @@ def refuse(flow: http.HTTPFlow, code: str, rule: str, detail: str = "", **header
     flow.metadata[DECISION] = {"decision": "deny", "rule": rule, "code": code}
 
 
+def _refused_status(flow: http.HTTPFlow) -> int | None:
+    """The status of the block page sent in place of mitmproxy's error page (upstream.py)."""
+    refusal = flow.metadata.get(REFUSAL)
+    return refusal.status if isinstance(refusal, Refusal) else None
+
+
 def _path(path: str) -> str:
     return path.split("?", 1)[0]
 
@@ -130,7 +143,7 @@ def describe(flow: http.HTTPFlow) -> dict[str, Any]:
         "url": f"{request.scheme}://{request.pretty_host}:{request.port}{_path(request.path)}",
         "reference": flow.metadata.get(REFERENCE),
         "policy": engines.version if isinstance(engines, Engines) else None,
-        "status": response.status_code if response else None,
+        "status": response.status_code if response else _refused_status(flow),
         "bytes_up": len(request.raw_content or b""),
         "bytes_down": len(response.raw_content or b"") if response else 0,
         "ms": round((time.monotonic() - started) * 1000, 1),

@@ -10,11 +10,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mitmproxy import http
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .context import refuse
 
 log = logging.getLogger(__name__)
 GUARDED = "__homeagent_fail_closed__"
+STORE_DOWN = (DBAPIError, PoolTimeout)
+"""What the store raises when its database cannot be reached: the same as the control API's."""
 HOOKS = frozenset(
     {"http_connect", "requestheaders", "request", "responseheaders", "response", "error",
      "http_connect_error", "server_connect", "server_connected"}
@@ -29,7 +33,16 @@ def _stop(flow: Any, owner: str, err: BaseException) -> None:
             server.error = f"{owner} failed: {err}"
         return
     try:
-        if flow.live:
+        if flow.live and isinstance(err, STORE_DOWN):
+            # the database is away (restart, failover): say so, not "could not be checked"
+            reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+            refuse(
+                flow,
+                "gateway-unavailable",
+                f"{owner}.store",
+                f"the gateway's database did not answer: {reason}",
+            )
+        elif flow.live:
             refuse(
                 flow,
                 "cannot-inspect",

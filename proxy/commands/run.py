@@ -111,6 +111,22 @@ def register(commands: Any) -> None:
         metavar="PEM",
         help="trust this CA for the business systems (default: the system's store)",
     )
+    run.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=GatewayConfig.upstream_timeout,
+        metavar="SECONDS",
+        help="a business system that has not answered whole by then gets the agent a 504 page "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
+        "--client-head-timeout",
+        type=float,
+        default=GatewayConfig.client_head_timeout,
+        metavar="SECONDS",
+        help="a client that has not sent a whole request head by then is disconnected, on the "
+        "proxy port and the control API (slow clients, slowloris; default: %(default)s)",
+    )
     run.set_defaults(handler=run_gateway)
 
     demo = commands.add_parser(
@@ -160,7 +176,13 @@ def _logging(verbose: bool) -> None:
 
 def run_gateway(args: argparse.Namespace) -> int:
     _logging(args.verbose)
-    config = _config(args, upstream_map=dict(args.upstream_map), upstream_ca=args.upstream_ca)
+    config = _config(
+        args,
+        upstream_map=dict(args.upstream_map),
+        upstream_ca=args.upstream_ca,
+        upstream_timeout=args.upstream_timeout,
+        client_head_timeout=args.client_head_timeout,
+    )
 
     async def ready(gateway: RunningGateway) -> None:
         host, port = gateway.address

@@ -77,7 +77,13 @@ def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:
             check_clock(signed, now)
         except DeviceAuthError:
             seconds = round(abs(now - signed.ts))
-            raise ApiError("clocks_apart", seconds=seconds, limit=MAX_CLOCK_SKEW_SECONDS) from None
+            # the numbers beside the message too, so a client can say how far off its clock is
+            raise ApiError(
+                "clocks_apart",
+                {"seconds": seconds, "limit": MAX_CLOCK_SKEW_SECONDS},
+                seconds=seconds,
+                limit=MAX_CLOCK_SKEW_SECONDS,
+            ) from None
         # Disabling an agent revokes their device too; say which, so they ask the right person.
         if not who.agent.enabled:
             raise ApiError("agent_disabled", agent=who.agent.id)

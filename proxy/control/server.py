@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from .head_deadline import HEAD_TIMEOUT_S, head_deadline_protocol
 from .udp_echo import UdpEcho, serve_udp_echo
 
 START_TIMEOUT_S = 15.0
@@ -49,9 +50,17 @@ class ControlServer:
     """`await start()` returns once HTTPS (TCP) and the UDP echo listen; `await stop()`."""
 
     def __init__(
-        self, app: FastAPI, host: str, port: int, certfile: str | Path, keyfile: str | Path
+        self,
+        app: FastAPI,
+        host: str,
+        port: int,
+        certfile: str | Path,
+        keyfile: str | Path,
+        *,
+        head_timeout: float = HEAD_TIMEOUT_S,
     ) -> None:
         self.app = app
+        self.head_timeout = head_timeout
         self.host = host
         self.port = port
         """The port asked for; after start(), the one in use (also when 0 was asked for)."""
@@ -105,6 +114,7 @@ class ControlServer:
             ssl_certfile=self._certfile,
             ssl_keyfile=self._keyfile,
             timeout_graceful_shutdown=STOP_TIMEOUT_S,
+            http=head_deadline_protocol(self.head_timeout),
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(
@@ -140,7 +150,13 @@ class ControlServer:
 
 
 def serve_control(
-    app: FastAPI, host: str, port: int, certfile: str | Path, keyfile: str | Path
+    app: FastAPI,
+    host: str,
+    port: int,
+    certfile: str | Path,
+    keyfile: str | Path,
+    *,
+    head_timeout: float = HEAD_TIMEOUT_S,
 ) -> ControlServer:
     """The server for `app` (not yet started: `await server.start()` in the gateway's loop)."""
-    return ControlServer(app, host, port, certfile, keyfile)
+    return ControlServer(app, host, port, certfile, keyfile, head_timeout=head_timeout)

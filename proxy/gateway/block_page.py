@@ -84,6 +84,25 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "请稍后重试。如持续出现，请联系帮助台。",
         "Please try again shortly. If it keeps happening, contact the help desk.",
     ),
+    "upstream-timeout": (
+        "业务系统响应超时",
+        "The business system took too long to answer",
+        "网关已停止等待。请稍后重试；如持续出现，请把参考编号告诉帮助台。",
+        "The gateway stopped waiting. Try again shortly; if it keeps happening, "
+        "give the reference to the help desk.",
+    ),
+    "too-large": (
+        "内容过大，无法安全检查，已拦截",
+        "The content is too large to check safely, so it was blocked",
+        "请缩小查询范围（例如分页或加筛选条件）后重试。",
+        "Narrow what you ask for (a page at a time, or a filter), then try again.",
+    ),
+    "request-too-large": (
+        "发送的内容过大，未发送",
+        "What you are sending is too large, so it was not sent",
+        "请分成几部分发送，或改为上传附件到业务系统。",
+        "Send it in smaller parts, or attach it in the business system instead.",
+    ),
 }
 
 

@@ -35,6 +35,7 @@ from .engines import Keys, PolicyHolder
 from .identity import Identities
 from .protect import ProtectPool
 from .secrets_store import signing_key
+from .upstream_failure import install as install_block_pages
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 1.0
@@ -55,6 +56,14 @@ class GatewayConfig:
     upstream_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     upstream_ca: Path | None = None
     """Trust this CA for the business systems (else the system's store)."""
+    upstream_timeout: float = 30.0
+    """Seconds a business system has to answer whole; then the agent gets a 504 block page."""
+    client_head_timeout: float = 60.0
+    """Seconds a client has to send each request head whole, on the proxy port and the control
+    API; a slower one (slowloris) is disconnected. It is also how long a kept-alive connection
+    may idle (the hooks cannot tell the first byte of a head from none): nginx's 60 s
+    client_header_timeout and 75 s keepalive_timeout, rather than cutting agents' idle
+    browser connections every few seconds."""
     workers: int = max(1, os.cpu_count() or 1)
     """Masking worker processes: one per core. The event loop mostly waits on sockets while a
     body is masked, so leaving it a core of its own idles that core (bench_gateway, 2 cores:
@@ -107,6 +116,8 @@ class RunningGateway:
             instance=config.instance_id,
             rates=self.store,
             upstream_map=dict(config.upstream_map),
+            upstream_timeout=config.upstream_timeout,
+            client_head_timeout=config.client_head_timeout,
         )
         self.master: Master | None = None
         self._mtimes: dict[Path, float] = {}
@@ -141,6 +152,7 @@ class RunningGateway:
     async def start(self) -> None:
         """Start listening; returns once the proxy accepts connections."""
         config = self.config
+        install_block_pages()
         opts = options.Options(
             listen_host=config.listen[0],
             listen_port=config.listen[1],
@@ -211,7 +223,12 @@ class RunningGateway:
             ca_pem=ca_pem,
         )
         server = serve_control(
-            create_control_app(context), host, config.control[1], certfile, keyfile
+            create_control_app(context),
+            host,
+            config.control[1],
+            certfile,
+            keyfile,
+            head_timeout=config.client_head_timeout,
         )
         await server.start()
         return server
@@ -225,9 +242,16 @@ class RunningGateway:
         return str(host), int(port)
 
     async def _watch_policy(self) -> None:
+        settling = False
         while True:
             await asyncio.sleep(WATCH_SECONDS)
             if self.policy.files_changed_since(self._mtimes):
+                # An editor or `cp` may be halfway through writing it, and a file cut short can
+                # still be a valid, weaker policy (say, without its limits): reload only once
+                # the files have stayed as they are for a whole look.
+                settling = True
+            elif settling:
+                settling = False
                 await asyncio.to_thread(self.reload)
 
     async def stop(self) -> None:

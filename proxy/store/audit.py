@@ -60,12 +60,16 @@ class AuditWriter:
     ) -> list[dict[str, Any]]:
         """Several records in one commit: all acknowledged together, or none."""
         at = self._store._now(now)
-        with self._store._write(self) as tx:
-            if self.resync_needed:
-                self.chain.last_seq, self.chain.last_hash = _chain_tail(tx.conn, self.instance)
-                self.resync_needed = False
+        with self._store._write(self) as tx:  # _write re-reads the tail after a failure
             records = [tx.audit(kind, data, at) for kind, data in entries]
         return [record for record in records if record is not None]
+
+    def resync(self, conn: Connection) -> None:
+        """After a failed transaction, take the chain's tail from the database: the records
+        that transaction chained in memory may or may not have been committed."""
+        if self.resync_needed:
+            self.chain.last_seq, self.chain.last_hash = _chain_tail(conn, self.instance)
+            self.resync_needed = False
 
 
 class AuditLog(StoreBase):

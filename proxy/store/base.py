@@ -54,6 +54,10 @@ class StoreBase:
                 with self.engine.connect() as conn:
                     conn.execution_options(**{WRITE_OPTION: True})
                     with conn.begin():
+                        if audit is not None:
+                            # every writing path, not only append_many (status changes,
+                            # clock-in and clock-out chain their own records)
+                            audit.resync(conn)
                         tx = Transaction(conn, audit.chain if audit is not None else None)
                         yield tx
                         tx.flush()

@@ -1,0 +1,218 @@
+"""A business system that is down, silent or resetting: the agent gets the gateway's block page
+(502 or 504, zh+en, the audit reference), the flow is audited, and nothing hangs."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import h2.connection
+import h2.events
+import pytest
+
+from homeagent.proxy.sample_app import SampleApp
+
+from .faulty_upstream import PARTIAL_BODY, FaultyUpstream, refused_port
+from .gateway_harness import GatewayHarness
+
+KB = "https://kb.acme.test/"
+UPSTREAM_TIMEOUT = 2.0
+CLIENT_TIMEOUT = 30.0  # far above the gateway's: the gateway's answer, not this, must end a request
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    tmp_path_factory: pytest.TempPathFactory, sample_app: SampleApp
+) -> Iterator[GatewayHarness]:
+    harness = GatewayHarness(
+        tmp_path_factory.mktemp("faults"), sample_app, upstream_timeout=UPSTREAM_TIMEOUT
+    )
+    yield harness
+    harness.stop()
+
+
+@pytest.fixture(scope="module")
+def token(gateway: GatewayHarness) -> str:
+    return gateway.clock_in("A1023", "inbound")[1]
+
+
+def _faulty(sample_app: SampleApp, mode: str) -> FaultyUpstream:
+    certs = sample_app.certificates
+    return FaultyUpstream(Path(certs.server_cert), Path(certs.server_key), mode)
+
+
+@pytest.fixture
+def point_kb(gateway: GatewayHarness, sample_app: SampleApp) -> Iterator[Callable[[int], None]]:
+    """Point kb.acme.test at a port of the test's choosing; back to the sample app after."""
+    upstream_map = gateway.gateway.gateway.upstream_map
+
+    def point(port: int) -> None:
+        upstream_map["kb.acme.test"] = ("127.0.0.1", port)
+
+    yield point
+    point(sample_app.port)
+
+
+def _audited(gateway: GatewayHarness, reference: str) -> dict[str, object]:
+    records: list[dict[str, object]] = [
+        r["data"]
+        for r in gateway.gateway.store.iter_audit("test-gw")
+        if r["kind"] == "flow" and r["data"].get("reference") == reference
+    ]
+    assert len(records) == 1, f"flow {reference} audited {len(records)} times"
+    return records[0]
+
+
+def _check_page(
+    gateway: GatewayHarness, token: str, status: int, code: str, rule: str
+) -> dict[str, object]:
+    with gateway.client(token) as client:
+        client.timeout.read = CLIENT_TIMEOUT
+        response = client.get(KB, headers={"Accept": "application/json"})
+        page = client.get(KB, headers={"Accept": "text/html"})
+    assert response.status_code == status, response.text[:300]
+    body: dict[str, object] = response.json()
+    assert body["error"] == code and body["rule"] == rule
+    reference = response.headers["X-Homeagent-Reference"]
+    assert body["reference"] == reference
+    message = body["message"]
+    assert isinstance(message, dict) and message["zh"] and message["en"]
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html")
+    assert "参考编号 Reference" in page.text and page.headers["X-Homeagent-Reference"] in page.text
+    assert "mitmproxy" not in page.text.lower()  # the gateway's page, not the proxy library's
+    record = _audited(gateway, reference)
+    assert record["decision"] == "deny" and record["rule"] == rule
+    assert record["status"] == status and record["agent"] == "A1023"
+    return body
+
+
+def test_the_business_system_up_is_the_baseline(gateway: GatewayHarness, token: str) -> None:
+    with gateway.client(token) as client:
+        assert client.get(KB).status_code == 200
+
+
+def test_a_refused_connection_gets_a_502_block_page(
+    gateway: GatewayHarness, token: str, point_kb: Callable[[int], None]
+) -> None:
+    point_kb(refused_port())
+    body = _check_page(gateway, token, 502, "upstream-failed", "upstream.failed")
+    assert "业务系统暂时无法访问" in str(body["message"])
+
+
+def test_a_silent_business_system_gets_a_504_after_the_gateway_timeout(
+    gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
+) -> None:
+    silent = _faulty(sample_app, "silent")
+    try:
+        point_kb(silent.port)
+        body = _check_page(gateway, token, 504, "upstream-timeout", "upstream.timeout")
+    finally:
+        silent.stop()
+    assert silent.requests >= 1  # the request reached it: the gateway gave up waiting for it
+    assert f"{UPSTREAM_TIMEOUT:g} s" in str(body["detail"])
+
+
+def test_a_system_that_never_finishes_tls_gets_a_504(
+    gateway: GatewayHarness, token: str, point_kb: Callable[[int], None]
+) -> None:
+    # listening but never accepting: the kernel completes TCP, nobody answers the TLS hello
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as mute:
+        point_kb(mute.getsockname()[1])
+        _check_page(gateway, token, 504, "upstream-timeout", "upstream.timeout")
+
+
+def test_a_reset_mid_response_gets_a_502_and_none_of_the_half_body(
+    gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
+) -> None:
+    resetting = _faulty(sample_app, "reset")
+    try:
+        point_kb(resetting.port)
+        with gateway.client(token) as client:
+            client.timeout.read = CLIENT_TIMEOUT
+            response = client.get(KB, headers={"Accept": "application/json"})
+        body = _check_page(gateway, token, 502, "upstream-failed", "upstream.failed")
+    finally:
+        resetting.stop()
+    assert response.status_code == 502
+    assert (
+        PARTIAL_BODY[:40] not in response.content
+    )  # an unchecked half body never reaches the agent
+    assert body["detail"]
+
+
+def test_the_gateway_serves_again_once_the_system_is_back(
+    gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
+) -> None:
+    point_kb(refused_port())
+    with gateway.client(token) as client:
+        assert client.get(KB).status_code == 502
+    point_kb(sample_app.port)
+    with gateway.client(token) as client:
+        assert client.get(KB).status_code == 200
+
+
+def _h2_get(gateway: GatewayHarness, token: str, path: str) -> tuple[dict[str, str], bytes]:
+    """GET over HTTP/2 inside a CONNECT tunnel, offering only h2 as a browser would prefer it
+    (httpx offers http/1.1 first, so mitmproxy picks that): the headers and body."""
+    host, port = gateway.gateway.address
+    with socket.create_connection((host, port), timeout=CLIENT_TIMEOUT) as raw:
+        raw.sendall(
+            b"CONNECT kb.acme.test:443 HTTP/1.1\r\nHost: kb.acme.test:443\r\n"
+            + f"Proxy-Authorization: Bearer {token}\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            head += raw.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        context = ssl.create_default_context(cafile=str(gateway.config.ca_cert))
+        context.set_alpn_protocols(["h2"])
+        with context.wrap_socket(raw, server_hostname="kb.acme.test") as tls:
+            assert tls.selected_alpn_protocol() == "h2"
+            conn = h2.connection.H2Connection()
+            conn.initiate_connection()
+            request = [(":method", "GET"), (":path", path), (":scheme", "https"),
+                       (":authority", "kb.acme.test"), ("accept", "application/json")]  # fmt: skip
+            conn.send_headers(1, request, end_stream=True)
+            tls.sendall(conn.data_to_send())
+            headers: dict[str, str] = {}
+            body = b""
+            for _ in range(1000):  # frames, at most; each read waits at most CLIENT_TIMEOUT
+                data = tls.recv(65536)
+                assert data, "the gateway closed the connection without answering"
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.ResponseReceived):
+                        headers = {bytes(k).decode(): bytes(v).decode() for k, v in event.headers}
+                    elif isinstance(event, h2.events.DataReceived):
+                        body += event.data
+                        conn.acknowledge_received_data(len(event.data), 1)
+                    elif isinstance(event, h2.events.StreamEnded | h2.events.StreamReset):
+                        return headers, body
+                tls.sendall(conn.data_to_send())
+    raise AssertionError("no end of the stream in 1000 frames")
+
+
+@pytest.mark.parametrize("mode", ["refused", "silent"])
+def test_an_http2_client_gets_the_block_page_too(
+    gateway: GatewayHarness,
+    token: str,
+    sample_app: SampleApp,
+    point_kb: Callable[[int], None],
+    mode: str,
+) -> None:
+    """Browsers speak HTTP/2 inside the tunnel: mitmproxy answers those streams on its own path."""
+    silent = _faulty(sample_app, "silent") if mode == "silent" else None
+    point_kb(silent.port if silent else refused_port())
+    try:
+        headers, content = _h2_get(gateway, token, "/")
+    finally:
+        if silent is not None:
+            silent.stop()
+    status, code = (504, "upstream-timeout") if silent else (502, "upstream-failed")
+    assert headers[":status"] == str(status), content[:300]
+    body = json.loads(content)
+    assert body["error"] == code and body["reference"] == headers["x-homeagent-reference"]
+    assert _audited(gateway, body["reference"])["status"] == status
