@@ -8,13 +8,30 @@ import json
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core.limits import LimitVerdict, SlidingWindow
 from .base import StoreBase
 from .engine import WRITE_OPTION, make_engine
 from .schema import rate_windows
+
+_UPSERTS = {
+    name: dialect.insert(rate_windows)
+    .on_conflict_do_update(
+        index_elements=["agent_id", "limit_name"], set_={"times": rate_windows.c.times}
+    )
+    .returning(rate_windows.c.limit_name, rate_windows.c.times)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""Makes an agent's window of one limit if missing, locks it, returns it: by dialect."""
+
+_UPDATE = (
+    update(rate_windows)
+    .where(rate_windows.c.agent_id == bindparam("agent"))
+    .where(rate_windows.c.limit_name == bindparam("limit"))
+    .values(times=bindparam("window"))
+)
 
 Judge = Callable[[Mapping[str, SlidingWindow]], LimitVerdict]
 """Decides on the windows, and appends the request's time to them when it is let through."""
@@ -44,27 +61,21 @@ class RateCounts(StoreBase):
         with self._counts().connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})  # SQLite: BEGIN IMMEDIATE
             with conn.begin():
-                # One statement makes the rows that are missing, locks all of them (a no-op
-                # update takes the row lock) and returns their windows.
-                insert = (
-                    postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-                )(rate_windows).values(
-                    [{"agent_id": agent_id, "limit_name": n, "times": "[]"} for n in names]
-                )
-                upsert = insert.on_conflict_do_update(
-                    index_elements=["agent_id", "limit_name"],
-                    set_={"times": rate_windows.c.times},
-                ).returning(rate_windows.c.limit_name, rate_windows.c.times)
-                before = {row.limit_name: row.times for row in conn.execute(upsert)}
+                # One statement per limit (in that order) makes its row if missing, locks it (a
+                # no-op update takes the row lock) and returns its window; one row per statement
+                # keeps the statement's compiled form cached (a multi-row VALUES is not).
+                upsert = _UPSERTS[conn.dialect.name]
+                before = {
+                    row.limit_name: row.times
+                    for name in names
+                    for row in conn.execute(
+                        upsert, {"agent_id": agent_id, "limit_name": name, "times": "[]"}
+                    )
+                }
                 windows = {name: SlidingWindow(deque(json.loads(before[name]))) for name in names}
                 verdict = judge(windows)
                 for name, window in windows.items():
                     after = json.dumps(list(window.times))
                     if after != before[name]:
-                        conn.execute(
-                            update(rate_windows)
-                            .where(rate_windows.c.agent_id == agent_id)
-                            .where(rate_windows.c.limit_name == name)
-                            .values(times=after)
-                        )
+                        conn.execute(_UPDATE, {"agent": agent_id, "limit": name, "window": after})
         return verdict
