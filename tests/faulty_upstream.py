@@ -1,6 +1,6 @@
 """A business system that misbehaves on purpose, on 127.0.0.1 with the sample app's certificate for
 the `*.acme.test` names: it answers nothing, resets the connection halfway through a body, or
-sends and takes bodies of tens of megabytes."""
+sends and takes bodies of tens of megabytes, or closes kept-alive connections as requests arrive."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ PARTIAL_BODY = b'{"name": "' + b"x" * 4000
 MOBILE = re.compile(rb"(?<!\d)1[3-9]\d{9}(?!\d)")
 """A mainland mobile number, whole: what masking must leave none of."""
 CHUNK = 1024 * 1024
+ANSWER = (
+    b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"ok": true}'
+)
 
 
 def customer_records(size: int) -> bytes:
@@ -38,10 +41,13 @@ def customer_records(size: int) -> bytes:
 class FaultyUpstream:
     """`silent`: reads the request and never answers; `reset`: sends the head and part of a body,
     then resets the connection (RST, not a clean close); `bulk`: reads the request body whole and
-    answers `body` (a JSON array, sent 1 MB at a time), or for a POST `{"received": bytes}`."""
+    answers `body` (a JSON array, sent 1 MB at a time), or for a POST `{"received": bytes}`;
+    `one-each`: answers the first request on each connection (kept alive), then reads the next
+    one and closes the connection without a byte of answer, as a system whose idle timeout
+    races the request does; `closing`: closes every connection as its first request arrives."""
 
     def __init__(self, cert: Path, key: Path, mode: str, body: bytes = b"") -> None:
-        assert mode in ("silent", "reset", "bulk")
+        assert mode in ("silent", "reset", "bulk", "one-each", "closing")
         self.mode = mode
         self.body = body
         self.received: list[int] = []
@@ -51,6 +57,9 @@ class FaultyUpstream:
         self._listener.settimeout(0.2)
         self.port: int = self._listener.getsockname()[1]
         self.requests = 0
+        self.connections = 0
+        self.methods: list[str] = []
+        """The method of every request head read, in order."""
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._accepting = threading.Thread(target=self._accept, name=f"faulty-{mode}", daemon=True)
@@ -62,6 +71,7 @@ class FaultyUpstream:
                 conn, _ = self._listener.accept()
             except TimeoutError:
                 continue
+            self.connections += 1
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -71,13 +81,15 @@ class FaultyUpstream:
         conn: socket.socket = raw
         try:
             conn = self._tls.wrap_socket(raw, server_side=True)  # takes over raw's descriptor
-            head = b""
-            while b"\r\n\r\n" not in head and len(head) < HEAD_LIMIT:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
-            self.requests += 1
+            head = self._head(conn)
+            if head is None:
+                return
+            if self.mode in ("one-each", "closing"):
+                if self.mode == "one-each":
+                    conn.sendall(ANSWER)
+                    self._head(conn)  # the next request on the kept-alive connection
+                conn.shutdown(socket.SHUT_RDWR)  # a clean close (FIN), no answer
+                return
             if self.mode == "bulk":
                 self._bulk(conn, head)
                 return
@@ -94,6 +106,18 @@ class FaultyUpstream:
             return
         finally:
             conn.close()
+
+    def _head(self, conn: socket.socket) -> bytes | None:
+        """One request head (a GET's whole request), or None when the connection closed first."""
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < HEAD_LIMIT:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return None
+            head += chunk
+        self.requests += 1
+        self.methods.append(head.split(b" ", 1)[0].decode("ascii", "replace"))
+        return head
 
     def _bulk(self, conn: socket.socket, head: bytes) -> None:
         header, _, rest = head.partition(b"\r\n\r\n")

@@ -56,6 +56,17 @@ def point_kb(gateway: GatewayHarness, sample_app: SampleApp) -> Iterator[Callabl
     point(sample_app.port)
 
 
+@pytest.fixture
+def point_crm(gateway: GatewayHarness, sample_app: SampleApp) -> Iterator[Callable[[int], None]]:
+    upstream_map = gateway.gateway.gateway.upstream_map
+
+    def point(port: int) -> None:
+        upstream_map["crm.acme.test"] = ("127.0.0.1", port)
+
+    yield point
+    point(sample_app.port)
+
+
 def _audited(gateway: GatewayHarness, reference: str) -> dict[str, object]:
     records: list[dict[str, object]] = [
         r["data"]
@@ -216,3 +227,62 @@ def test_an_http2_client_gets_the_block_page_too(
     body = json.loads(content)
     assert body["error"] == code and body["reference"] == headers["x-homeagent-reference"]
     assert _audited(gateway, body["reference"])["status"] == status
+
+
+def test_a_get_on_a_kept_alive_connection_the_system_closed_is_sent_again_once(
+    gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
+) -> None:
+    """The system's idle timeout races the agent's next request: it never reached the system,
+    so the gateway sends it again on a new connection, and the agent sees no error."""
+    closing = _faulty(sample_app, "one-each")
+    try:
+        point_kb(closing.port)
+        with gateway.client(token) as client:
+            first = client.get(KB)
+            second = client.get(KB)  # on the connection the first was answered on
+    finally:
+        closing.stop()
+    assert (first.status_code, second.status_code) == (200, 200), second.text[:300]
+    assert second.json() == {"ok": True}
+    # the second request: read on the old connection, closed unanswered, sent on a new one
+    assert closing.methods == ["GET", "GET", "GET"]
+    assert closing.connections == 2
+    record = _audited(gateway, second.headers["X-Homeagent-Reference"])
+    assert record["status"] == 200 and record["decision"] == "allow"
+    assert record["upstream_retried"] is True
+    assert "upstream_retried" not in _audited(gateway, first.headers["X-Homeagent-Reference"])
+
+
+def test_a_post_is_never_sent_twice(
+    gateway: GatewayHarness, token: str, sample_app: SampleApp, point_crm: Callable[[int], None]
+) -> None:
+    """A POST may have been acted on (a ticket opened twice): the agent gets the 502 page."""
+    closing = _faulty(sample_app, "one-each")
+    url = "https://crm.acme.test/tickets/500001/notes"
+    try:
+        point_crm(closing.port)
+        with gateway.client(token) as client:
+            client.timeout.read = CLIENT_TIMEOUT
+            first = client.get(url)
+            posted = client.post(url, json={"note": "回访完成"})
+    finally:
+        closing.stop()
+    assert first.status_code == 200
+    assert posted.status_code == 502 and posted.json()["error"] == "upstream-failed"
+    assert closing.methods == ["GET", "POST"] and closing.connections == 1
+
+
+def test_a_connection_opened_for_the_request_and_closed_unanswered_is_not_retried(
+    gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
+) -> None:
+    """No race there: the system is failing, and the agent is told so at once."""
+    closing = _faulty(sample_app, "closing")
+    try:
+        point_kb(closing.port)
+        with gateway.client(token) as client:
+            client.timeout.read = CLIENT_TIMEOUT
+            response = client.get(KB, headers={"Accept": "application/json"})
+    finally:
+        closing.stop()
+    assert response.status_code == 502 and response.json()["error"] == "upstream-failed"
+    assert closing.methods == ["GET"] and closing.connections == 1

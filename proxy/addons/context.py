@@ -19,6 +19,7 @@ from ..gateway.block_page import Refusal, render
 from ..gateway.engines import Engines, PolicyHolder
 from ..gateway.identity import Agent, Identities
 from ..gateway.protect import ProtectPool
+from ..gateway.upstream_retry import RETRIED
 
 log = logging.getLogger(__name__)
 ENGINES = "homeagent.engines"
@@ -155,6 +156,8 @@ def describe(flow: http.HTTPFlow) -> dict[str, Any]:
         record["masked"] = dict(protected.counts)
         record["watermarks"] = protected.marks
         record["passed_binary"] = protected.passed_binary
+    if flow.metadata.get(RETRIED):
+        record["upstream_retried"] = True  # the system closed a kept-alive connection on it
     if flow.error is not None:
         record["error"] = str(flow.error.msg)[:200]
     return record

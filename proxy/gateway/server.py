@@ -36,6 +36,7 @@ from .identity import Identities
 from .protect import ProtectPool
 from .secrets_store import signing_key
 from .upstream_failure import install as install_block_pages
+from .upstream_retry import install as install_upstream_retry
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 1.0
@@ -153,6 +154,7 @@ class RunningGateway:
         """Start listening; returns once the proxy accepts connections."""
         config = self.config
         install_block_pages()
+        install_upstream_retry()
         opts = options.Options(
             listen_host=config.listen[0],
             listen_port=config.listen[1],
