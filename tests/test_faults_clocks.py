@@ -2,7 +2,8 @@
 within 300 s of the gateway's clock is taken, one further off is refused with a message that says
 what to do; posture freshness and status times run on the gateway's clock; a token from an
 instance whose clock runs ahead more than 120 s is refused; a replayed signed status change
-changes nothing twice, and one replayed after the window is refused."""
+changes nothing twice, and one replayed after the window is refused; a replayed clock-in or
+token renewal hands out no token."""
 
 from __future__ import annotations
 
@@ -118,3 +119,29 @@ def test_a_signed_request_replayed_after_the_window_is_refused(harness: GatewayH
     stale = device.status("ready", "ready-stale")
     replayed = device.http.send(stale)
     assert replayed.status_code == 401 and replayed.json()["error"] == "clocks_apart"
+
+
+def test_a_replayed_clock_in_or_renewal_hands_out_no_token(harness: GatewayHarness) -> None:
+    """A captured clock-in or renewal sent again within the clock window would mint a session
+    token for whoever sent it: the copy is refused, the agent's own shift goes on."""
+    device = SkewedDevice(harness, "R1003", 0)
+    assert device.report_posture().status_code in (200, 201)
+    notice = device.call("GET", "/v1/settings").json()["notice"]["version"]
+    clock_in = device.signed("POST", "/v1/clock-in", {"notice_version": notice})
+    first = device.http.send(clock_in)
+    assert first.status_code == 201, first.text
+    session = first.json()["session"]
+    replayed = device.http.send(clock_in)
+    assert replayed.status_code == 409, replayed.text
+    body = replayed.json()
+    assert body["error"] == "replayed" and "token" not in body
+    assert body["message"]["zh"] and body["message"]["en"]
+    time.sleep(1.1)  # a request signed anew (another second) is the agent's own: taken
+    renew = device.signed("POST", "/v1/session/renew")
+    renewed = device.http.send(renew)
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["session"] == session  # not superseded by the replayed clock-in
+    again = device.http.send(renew)
+    assert again.status_code == 409 and again.json()["error"] == "replayed"
+    with harness.client(renewed.json()["token"]) as client:
+        assert client.get(KB).status_code == 200

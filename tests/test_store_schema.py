@@ -27,7 +27,7 @@ def test_migrations_build_the_schema_the_code_uses(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
     with store.engine.connect() as conn:
-        assert current_revision(conn) == "0003"
+        assert current_revision(conn) == "0004"
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """Who is calling: the agent and enrolled device whose key signed the request (see
 core/device_auth.py for the format), or a 401 that says why."""
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -35,6 +36,16 @@ DEVICE_SIGNATURE = APIKeyHeader(
 class Caller:
     agent: Agent
     device: Device
+    signed: DeviceSignature
+
+
+def take_once(ctx: ControlContext, who: Caller) -> None:
+    """For a request that hands out a session token: refuse it (`replayed`) if its signature
+    was taken before, here or on another instance, so that a captured request cannot be sent
+    again within the clock window for a token of its own. Blocking (a store write)."""
+    until = dt.datetime.fromtimestamp(who.signed.ts + MAX_CLOCK_SKEW_SECONDS + 1, dt.UTC)
+    if not ctx.store.use_signature(who.agent.id, who.signed.signature, until=until):
+        raise ApiError("replayed")
 
 
 def request_target(request: Request) -> str:
@@ -54,7 +65,7 @@ def _identify(
     except UnknownAgent:
         raise ApiError("unknown_agent", agent=signed.agent) from None
     devices = ctx.store.agent_devices(signed.agent)
-    return Caller(agent, _signing_device(signed, devices, method, target, body))
+    return Caller(agent, _signing_device(signed, devices, method, target, body), signed)
 
 
 def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:

@@ -42,6 +42,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "The Authorization header cannot be read: {why}",
         "无法读取 Authorization 请求头：{why}",
     ),
+    "replayed": (
+        409,
+        "This exact request was already taken once (a copy sent again is refused): try again, "
+        "and tell the help desk if this keeps happening",
+        "同一请求已被受理过一次（重复发送的副本会被拒绝）：请重试；如反复出现，请联系帮助台",
+    ),
     "clocks_apart": (
         401,
         "Clocks apart: the PC's clock is {seconds} s off the gateway's (at most {limit}): turn "

@@ -13,7 +13,7 @@ from ..core.agent_status import AgentStatus
 from ..core.session_token import SessionClaims, issue_token
 from ..store import Session
 from .context import ControlContext
-from .device import Caller
+from .device import Caller, take_once
 from .errors import ApiError, refusals
 from .schemas import ClockInRequest, ClockOutResponse, TokenResponse
 from .standing import posture_standing
@@ -70,6 +70,7 @@ def shift_routes(ctx: ControlContext, caller: Callable[..., Awaitable[Caller]]) 
         if refusal is not None:
             raise refusal
         assert standing.expires_at is not None and standing.report is not None
+        take_once(ctx, who)
         now = standing.now
         ctx.audit.append(
             "notice.ack",
@@ -106,6 +107,7 @@ def shift_routes(ctx: ControlContext, caller: Callable[..., Awaitable[Caller]]) 
                 refusal = standing.refusal(policy.posture.max_age)
                 assert refusal is not None
                 raise refusal
+        take_once(ctx, who)
         lifetime = dt.timedelta(seconds=token_lifetime(ctx, standing.expires_at, now))
         renewed = ctx.store.renew_session(session.id, token_ttl=lifetime, now=now)
         return issue(ctx, renewed, now)

@@ -206,3 +206,13 @@ rate_windows = Table(
     Column("times", Text, nullable=False),
     PrimaryKeyConstraint("agent_id", "limit_name"),
 )
+
+used_signatures = Table(
+    "used_signatures",
+    metadata,
+    # Signed control requests that may be taken only once (those that hand out a session
+    # token), kept while their time is still within the clock window: a replay is refused.
+    Column("digest", String(64), primary_key=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)

@@ -16,9 +16,10 @@ from .posture import PostureLog
 from .rate_counts import RateCounts
 from .report_rows import ReportRows
 from .shifts import ShiftLog
+from .signatures import UsedSignatures
 
 
-class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts, ReportRows):
+class Store(AgentRegistry, ShiftLog, PostureLog, AuditLog, RateCounts, ReportRows, UsedSignatures):
     """Every method runs in its own transaction and is safe to call from several threads and
     several processes (instances) at once."""
 
