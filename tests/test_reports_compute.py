@@ -110,6 +110,26 @@ def test_a_shift_start_in_another_zone_is_due_on_that_zones_day() -> None:
     assert start.due(at("23:30")) == at("01:00", 4)
 
 
+def test_a_night_shift_joined_after_midnight_is_late_and_an_evening_clock_in_is_early() -> None:
+    ten_pm = ShiftStart(dt.time(22, 0), SHANGHAI)  # 14:00 UTC
+    # 00:30 local the next day: for the 22:00 shift of the day before, 2.5 hours late
+    assert ten_pm.due(at("16:30")) == at("14:00")
+    eight = ShiftStart(dt.time(8, 0), SHANGHAI)  # 00:00 UTC
+    # 23:00 local: early for tomorrow's 08:00, not 15 hours late for today's
+    assert eight.due(at("15:00")) == at("00:00", 4)
+    shifts = [
+        ShiftRecord("N1", "night", "n1", at("16:30"), None, None),
+        ShiftRecord("N2", "night", "n2", at("13:50"), None, None),
+        ShiftRecord("D1", "day", "d1", at("15:00"), None, None),
+    ]
+    rows = attendance(shifts, now=at("18:00"), starts={"night": ten_pm, "day": eight})
+    assert [(r.agent, r.late_by) for r in rows] == [
+        ("D1", dt.timedelta()),
+        ("N1", dt.timedelta(hours=2, minutes=30)),
+        ("N2", dt.timedelta()),  # ten minutes early
+    ]
+
+
 # --- time in status ---------------------------------------------------------------------------
 
 

@@ -30,9 +30,16 @@ class ShiftStart:
     zone: dt.tzinfo
 
     def due(self, clock_in: dt.datetime) -> dt.datetime:
-        """The start on the local day of `clock_in`."""
-        local = clock_in.astimezone(self.zone)
-        return dt.datetime.combine(local.date(), self.start, self.zone)
+        """The start `clock_in` is for: the nearest one, on its local day or the day before or
+        after. A night shift due at 22:00 and joined at 00:30 is 2.5 h late, not early; a day
+        shift due at 08:00 and joined at 23:00 is tomorrow's, early."""
+        day = clock_in.astimezone(self.zone).date()
+        starts = [
+            dt.datetime.combine(day + dt.timedelta(days=shift), self.start, self.zone)
+            for shift in (-1, 0, 1)
+        ]
+        # the earlier of two equally near starts: late rather than early, so none is missed
+        return min(starts, key=lambda start: (abs(clock_in - start), start))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +69,8 @@ def attendance(
     grace: dt.timedelta = dt.timedelta(minutes=5),
 ) -> list[AttendanceRow]:
     """Rows by agent then clock-in. `starts` gives each role's due start (a role missing from it
-    gets no late mark); a clock-in up to `grace` after the start is on time. Clock-ins before
-    the day's start (early, or a night shift after midnight) are never late."""
+    gets no late mark); a clock-in up to `grace` after the start is on time, and one before the
+    start it is nearest is early, never late."""
     rows = []
     for shift in shifts:
         end = shift.ended_at if shift.ended_at is not None else now
