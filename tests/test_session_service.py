@@ -292,6 +292,17 @@ def test_renewal_gives_a_new_token_only_when_due(gateway: Gateway, home: Path) -
     assert service.session == renewed
 
 
+def test_two_renewals_in_one_second_are_both_taken(gateway: Gateway, home: Path) -> None:
+    """The gateway takes a token-minting request once; the client's nonce keeps two real ones
+    in the same second (this clock stands still) from being signed alike."""
+    service = on_shift(gateway, home)
+    first = service.renew()
+    second = service.renew()
+    assert first.token != second.token and service.session == second
+    service.clock_in(gateway.notice_version)  # and clocking in again, in that same second
+    assert service.session is not None and service.session.token != second.token
+
+
 def test_when_the_gateway_ends_the_shift_this_pc_clocks_out_too(
     gateway: Gateway, home: Path
 ) -> None:

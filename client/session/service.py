@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -330,7 +331,9 @@ class ShiftService:
         Status changes still queued from an earlier shift are delivered first."""
         self.flush_pending()
         with self._client() as api:
-            answer = api.call("POST", "/v1/clock-in", {"notice_version": notice_version})
+            answer = api.call(
+                "POST", "/v1/clock-in", {"notice_version": notice_version, "nonce": _nonce()}
+            )
         session = Session(answer["token"], unix_time(answer["expires_at"]))
         save_session(session, self.home)
         now = self._clock()
@@ -348,7 +351,7 @@ class ShiftService:
         """A fresh token for the open session (the posture report must still be fresh). When
         the gateway has ended the shift, this PC clocks out too and the refusal says why."""
         with self._client() as api, self._shift_may_have_ended():
-            answer = api.call("POST", "/v1/session/renew")
+            answer = api.call("POST", "/v1/session/renew", {"nonce": _nonce()})
         session = Session(answer["token"], unix_time(answer["expires_at"]))
         save_session(session, self.home)
         return session
@@ -548,3 +551,9 @@ KEY_LOST = Hint(
     en="This PC's device key is missing or unreadable: ask your security officer for a new "
     "enrolment code and enrol again (`homeagent enrol CODE --gateway URL`)",
 )
+
+
+def _nonce() -> str:
+    """For a request the gateway takes only once (it hands out a token): two such requests in
+    one second must not be signed alike, or the second would be refused as a replay."""
+    return secrets.token_hex(16)

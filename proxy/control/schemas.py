@@ -87,8 +87,22 @@ class PostureResponse(Body):
     client_status."""
 
 
+NONCE = Field(
+    default=None,
+    min_length=1,
+    max_length=64,
+    description="Any value new to each request (the client sends random hex), so that two "
+    "requests alike in one second are signed apart: a signature is taken once",
+)
+
+
 class ClockInRequest(Body):
     notice_version: Annotated[str, Field(min_length=1, max_length=40)]
+    nonce: str | None = NONCE
+
+
+class RenewRequest(Body):
+    nonce: str | None = NONCE
 
 
 class TokenResponse(Body):

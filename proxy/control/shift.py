@@ -15,7 +15,7 @@ from ..store import Session
 from .context import ControlContext
 from .device import Caller, take_once
 from .errors import ApiError, refusals
-from .schemas import ClockInRequest, ClockOutResponse, TokenResponse
+from .schemas import ClockInRequest, ClockOutResponse, RenewRequest, TokenResponse
 from .standing import posture_standing
 
 # A failing re-check takes effect after the current contact, never in the middle of it.
@@ -91,9 +91,12 @@ def shift_routes(ctx: ControlContext, caller: Callable[..., Awaitable[Caller]]) 
         return issue(ctx, session, now)
 
     @router.post("/session/renew", responses=errors)
-    def renew(who: Annotated[Caller, Depends(caller)]) -> TokenResponse:
+    def renew(
+        who: Annotated[Caller, Depends(caller)], body: RenewRequest | None = None
+    ) -> TokenResponse:
         """A new token for the open session while the posture report is fresh. An expired
-        report ends the session; a failing one is refused unless a contact is in progress."""
+        report ends the session; a failing one is refused unless a contact is in progress.
+        The body is optional: its nonce only tells two renewals in one second apart."""
         session = open_session_of(ctx, who)
         policy = ctx.policy().policy
         standing = posture_standing(ctx, who.agent, who.device)
