@@ -16,6 +16,7 @@ from ..core.device_auth import (
     DeviceSignature,
     check_clock,
     parse_authorization,
+    signed_text,
     verify_request,
 )
 from ..store import Agent, Device, UnknownAgent
@@ -36,15 +37,18 @@ DEVICE_SIGNATURE = APIKeyHeader(
 class Caller:
     agent: Agent
     device: Device
-    signed: DeviceSignature
+    ts: int
+    """The request's time, as signed."""
+    signed_text: bytes
+    """What the device signed for this request."""
 
 
 def take_once(ctx: ControlContext, who: Caller) -> None:
     """For a request that hands out a session token: refuse it (`replayed`) if its signature
     was taken before, here or on another instance, so that a captured request cannot be sent
     again within the clock window for a token of its own. Blocking (a store write)."""
-    until = dt.datetime.fromtimestamp(who.signed.ts + MAX_CLOCK_SKEW_SECONDS + 1, dt.UTC)
-    if not ctx.store.use_signature(who.agent.id, who.signed.signature, until=until):
+    until = dt.datetime.fromtimestamp(who.ts + MAX_CLOCK_SKEW_SECONDS + 1, dt.UTC)
+    if not ctx.store.first_use(who.agent.id, who.signed_text, until=until):
         raise ApiError("replayed")
 
 
@@ -65,7 +69,8 @@ def _identify(
     except UnknownAgent:
         raise ApiError("unknown_agent", agent=signed.agent) from None
     devices = ctx.store.agent_devices(signed.agent)
-    return Caller(agent, _signing_device(signed, devices, method, target, body), signed)
+    device = _signing_device(signed, devices, method, target, body)
+    return Caller(agent, device, signed.ts, signed_text(method, target, signed.ts, body))
 
 
 def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:
