@@ -169,6 +169,13 @@ def test_the_gateway_serves_again_once_the_system_is_back(
 def _h2_get(gateway: GatewayHarness, token: str, path: str) -> tuple[dict[str, str], bytes]:
     """GET over HTTP/2 inside a CONNECT tunnel, offering only h2 as a browser would prefer it
     (httpx offers http/1.1 first, so mitmproxy picks that): the headers and body."""
+    return _h2_gets(gateway, token, [path])[0]
+
+
+def _h2_gets(
+    gateway: GatewayHarness, token: str, paths: list[str]
+) -> list[tuple[dict[str, str], bytes]]:
+    """GETs one after the other on one HTTP/2 connection (each waits for the one before)."""
     host, port = gateway.gateway.address
     with socket.create_connection((host, port), timeout=CLIENT_TIMEOUT) as raw:
         raw.sendall(
@@ -185,24 +192,33 @@ def _h2_get(gateway: GatewayHarness, token: str, path: str) -> tuple[dict[str, s
             assert tls.selected_alpn_protocol() == "h2"
             conn = h2.connection.H2Connection()
             conn.initiate_connection()
-            request = [(":method", "GET"), (":path", path), (":scheme", "https"),
-                       (":authority", "kb.acme.test"), ("accept", "application/json")]  # fmt: skip
-            conn.send_headers(1, request, end_stream=True)
-            tls.sendall(conn.data_to_send())
-            headers: dict[str, str] = {}
-            body = b""
-            for _ in range(1000):  # frames, at most; each read waits at most CLIENT_TIMEOUT
-                data = tls.recv(65536)
-                assert data, "the gateway closed the connection without answering"
-                for event in conn.receive_data(data):
-                    if isinstance(event, h2.events.ResponseReceived):
-                        headers = {bytes(k).decode(): bytes(v).decode() for k, v in event.headers}
-                    elif isinstance(event, h2.events.DataReceived):
-                        body += event.data
-                        conn.acknowledge_received_data(len(event.data), 1)
-                    elif isinstance(event, h2.events.StreamEnded | h2.events.StreamReset):
-                        return headers, body
+            return [_h2_exchange(tls, conn, 1 + 2 * n, path) for n, path in enumerate(paths)]
+
+
+def _h2_exchange(
+    tls: ssl.SSLSocket, conn: h2.connection.H2Connection, stream: int, path: str
+) -> tuple[dict[str, str], bytes]:
+    request = [(":method", "GET"), (":path", path), (":scheme", "https"),
+               (":authority", "kb.acme.test"), ("accept", "application/json")]  # fmt: skip
+    conn.send_headers(stream, request, end_stream=True)
+    tls.sendall(conn.data_to_send())
+    headers: dict[str, str] = {}
+    body = b""
+    for _ in range(1000):  # frames, at most; each read waits at most CLIENT_TIMEOUT
+        data = tls.recv(65536)
+        assert data, "the gateway closed the connection without answering"
+        for event in conn.receive_data(data):
+            if getattr(event, "stream_id", stream) != stream:
+                continue
+            if isinstance(event, h2.events.ResponseReceived):
+                headers = {bytes(k).decode(): bytes(v).decode() for k, v in event.headers}
+            elif isinstance(event, h2.events.DataReceived):
+                body += event.data
+                conn.acknowledge_received_data(len(event.data), stream)
+            elif isinstance(event, h2.events.StreamEnded | h2.events.StreamReset):
                 tls.sendall(conn.data_to_send())
+                return headers, body
+        tls.sendall(conn.data_to_send())
     raise AssertionError("no end of the stream in 1000 frames")
 
 
@@ -286,3 +302,20 @@ def test_a_connection_opened_for_the_request_and_closed_unanswered_is_not_retrie
         closing.stop()
     assert response.status_code == 502 and response.json()["error"] == "upstream-failed"
     assert closing.methods == ["GET"] and closing.connections == 1
+
+
+def test_a_browser_over_http2_never_meets_the_race(
+    gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
+) -> None:
+    """Browsers speak HTTP/2 in the tunnel: mitmproxy gives each of their requests its own
+    HTTP/1.1 connection to the system, so none is sent on a connection the system may be
+    closing, and both pages come."""
+    closing = _faulty(sample_app, "one-each")
+    try:
+        point_kb(closing.port)
+        pages = _h2_gets(gateway, token, ["/", "/"])
+    finally:
+        closing.stop()
+    assert [headers[":status"] for headers, _ in pages] == ["200", "200"], pages[1][1][:300]
+    assert json.loads(pages[1][1]) == {"ok": True}
+    assert closing.methods == ["GET", "GET"] and closing.connections == 2
