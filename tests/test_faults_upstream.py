@@ -7,6 +7,7 @@ import json
 import socket
 import ssl
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import h2.connection
@@ -39,32 +40,41 @@ def token(gateway: GatewayHarness) -> str:
     return gateway.clock_in("A1023", "inbound")[1]
 
 
-def _faulty(sample_app: SampleApp, mode: str) -> FaultyUpstream:
+@contextmanager
+def _faulty(
+    sample_app: SampleApp, mode: str, point: Callable[[int], None]
+) -> Iterator[FaultyUpstream]:
+    """A misbehaving system, with `point`'s host pointed at it, stopped after."""
     certs = sample_app.certificates
-    return FaultyUpstream(Path(certs.server_cert), Path(certs.server_key), mode)
+    faulty = FaultyUpstream(Path(certs.server_cert), Path(certs.server_key), mode)
+    try:
+        point(faulty.port)
+        yield faulty
+    finally:
+        faulty.stop()
+
+
+def _pointer(
+    gateway: GatewayHarness, sample_app: SampleApp, host: str
+) -> Iterator[Callable[[int], None]]:
+    """Point `host` at a port of the test's choosing; back to the sample app after."""
+    upstream_map = gateway.gateway.gateway.upstream_map
+
+    def point(port: int) -> None:
+        upstream_map[host] = ("127.0.0.1", port)
+
+    yield point
+    point(sample_app.port)
 
 
 @pytest.fixture
 def point_kb(gateway: GatewayHarness, sample_app: SampleApp) -> Iterator[Callable[[int], None]]:
-    """Point kb.acme.test at a port of the test's choosing; back to the sample app after."""
-    upstream_map = gateway.gateway.gateway.upstream_map
-
-    def point(port: int) -> None:
-        upstream_map["kb.acme.test"] = ("127.0.0.1", port)
-
-    yield point
-    point(sample_app.port)
+    yield from _pointer(gateway, sample_app, "kb.acme.test")
 
 
 @pytest.fixture
 def point_crm(gateway: GatewayHarness, sample_app: SampleApp) -> Iterator[Callable[[int], None]]:
-    upstream_map = gateway.gateway.gateway.upstream_map
-
-    def point(port: int) -> None:
-        upstream_map["crm.acme.test"] = ("127.0.0.1", port)
-
-    yield point
-    point(sample_app.port)
+    yield from _pointer(gateway, sample_app, "crm.acme.test")
 
 
 def _audited(gateway: GatewayHarness, reference: str) -> dict[str, object]:
@@ -117,12 +127,8 @@ def test_a_refused_connection_gets_a_502_block_page(
 def test_a_silent_business_system_gets_a_504_after_the_gateway_timeout(
     gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
 ) -> None:
-    silent = _faulty(sample_app, "silent")
-    try:
-        point_kb(silent.port)
+    with _faulty(sample_app, "silent", point_kb) as silent:
         body = _check_page(gateway, token, 504, "upstream-timeout", "upstream.timeout")
-    finally:
-        silent.stop()
     assert silent.requests >= 1  # the request reached it: the gateway gave up waiting for it
     assert f"{UPSTREAM_TIMEOUT:g} s" in str(body["detail"])
 
@@ -139,15 +145,11 @@ def test_a_system_that_never_finishes_tls_gets_a_504(
 def test_a_reset_mid_response_gets_a_502_and_none_of_the_half_body(
     gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
 ) -> None:
-    resetting = _faulty(sample_app, "reset")
-    try:
-        point_kb(resetting.port)
+    with _faulty(sample_app, "reset", point_kb):
         with gateway.client(token) as client:
             client.timeout.read = CLIENT_TIMEOUT
             response = client.get(KB, headers={"Accept": "application/json"})
         body = _check_page(gateway, token, 502, "upstream-failed", "upstream.failed")
-    finally:
-        resetting.stop()
     assert response.status_code == 502
     assert (
         PARTIAL_BODY[:40] not in response.content
@@ -231,14 +233,13 @@ def test_an_http2_client_gets_the_block_page_too(
     mode: str,
 ) -> None:
     """Browsers speak HTTP/2 inside the tunnel: mitmproxy answers those streams on its own path."""
-    silent = _faulty(sample_app, "silent") if mode == "silent" else None
-    point_kb(silent.port if silent else refused_port())
-    try:
+    if mode == "silent":
+        with _faulty(sample_app, "silent", point_kb):
+            headers, content = _h2_get(gateway, token, "/")
+    else:
+        point_kb(refused_port())
         headers, content = _h2_get(gateway, token, "/")
-    finally:
-        if silent is not None:
-            silent.stop()
-    status, code = (504, "upstream-timeout") if silent else (502, "upstream-failed")
+    status, code = (504, "upstream-timeout") if mode == "silent" else (502, "upstream-failed")
     assert headers[":status"] == str(status), content[:300]
     body = json.loads(content)
     assert body["error"] == code and body["reference"] == headers["x-homeagent-reference"]
@@ -250,14 +251,9 @@ def test_a_get_on_a_kept_alive_connection_the_system_closed_is_sent_again_once(
 ) -> None:
     """The system's idle timeout races the agent's next request: it never reached the system,
     so the gateway sends it again on a new connection, and the agent sees no error."""
-    closing = _faulty(sample_app, "one-each")
-    try:
-        point_kb(closing.port)
-        with gateway.client(token) as client:
-            first = client.get(KB)
-            second = client.get(KB)  # on the connection the first was answered on
-    finally:
-        closing.stop()
+    with _faulty(sample_app, "one-each", point_kb) as closing, gateway.client(token) as client:
+        first = client.get(KB)
+        second = client.get(KB)  # on the connection the first was answered on
     assert (first.status_code, second.status_code) == (200, 200), second.text[:300]
     assert second.json() == {"ok": True}
     # the second request: read on the old connection, closed unanswered, sent on a new one
@@ -273,16 +269,11 @@ def test_a_post_is_never_sent_twice(
     gateway: GatewayHarness, token: str, sample_app: SampleApp, point_crm: Callable[[int], None]
 ) -> None:
     """A POST may have been acted on (a ticket opened twice): the agent gets the 502 page."""
-    closing = _faulty(sample_app, "one-each")
     url = "https://crm.acme.test/tickets/500001/notes"
-    try:
-        point_crm(closing.port)
-        with gateway.client(token) as client:
-            client.timeout.read = CLIENT_TIMEOUT
-            first = client.get(url)
-            posted = client.post(url, json={"note": "回访完成"})
-    finally:
-        closing.stop()
+    with _faulty(sample_app, "one-each", point_crm) as closing, gateway.client(token) as client:
+        client.timeout.read = CLIENT_TIMEOUT
+        first = client.get(url)
+        posted = client.post(url, json={"note": "回访完成"})
     assert first.status_code == 200
     assert posted.status_code == 502 and posted.json()["error"] == "upstream-failed"
     assert closing.methods == ["GET", "POST"] and closing.connections == 1
@@ -292,14 +283,9 @@ def test_a_connection_opened_for_the_request_and_closed_unanswered_is_not_retrie
     gateway: GatewayHarness, token: str, sample_app: SampleApp, point_kb: Callable[[int], None]
 ) -> None:
     """No race there: the system is failing, and the agent is told so at once."""
-    closing = _faulty(sample_app, "closing")
-    try:
-        point_kb(closing.port)
-        with gateway.client(token) as client:
-            client.timeout.read = CLIENT_TIMEOUT
-            response = client.get(KB, headers={"Accept": "application/json"})
-    finally:
-        closing.stop()
+    with _faulty(sample_app, "closing", point_kb) as closing, gateway.client(token) as client:
+        client.timeout.read = CLIENT_TIMEOUT
+        response = client.get(KB, headers={"Accept": "application/json"})
     assert response.status_code == 502 and response.json()["error"] == "upstream-failed"
     assert closing.methods == ["GET"] and closing.connections == 1
 
@@ -310,12 +296,8 @@ def test_a_browser_over_http2_never_meets_the_race(
     """Browsers speak HTTP/2 in the tunnel: mitmproxy gives each of their requests its own
     HTTP/1.1 connection to the system, so none is sent on a connection the system may be
     closing, and both pages come."""
-    closing = _faulty(sample_app, "one-each")
-    try:
-        point_kb(closing.port)
+    with _faulty(sample_app, "one-each", point_kb) as closing:
         pages = _h2_gets(gateway, token, ["/", "/"])
-    finally:
-        closing.stop()
     assert [headers[":status"] for headers, _ in pages] == ["200", "200"], pages[1][1][:300]
     assert json.loads(pages[1][1]) == {"ok": True}
     assert closing.methods == ["GET", "GET"] and closing.connections == 2
