@@ -44,9 +44,9 @@ class Caller:
 
 
 def take_once(ctx: ControlContext, who: Caller) -> None:
-    """For a request that hands out a session token: refuse it (`replayed`) if its signature
-    was taken before, here or on another instance, so that a captured request cannot be sent
-    again within the clock window for a token of its own. Blocking (a store write)."""
+    """For a request that hands out a session token: refuse it (`replayed`) if the same signed
+    request was taken before, here or on another instance, so that a captured copy cannot be
+    sent again within the clock window for a token of its own. Blocking (a store write)."""
     until = dt.datetime.fromtimestamp(who.ts + MAX_CLOCK_SKEW_SECONDS + 1, dt.UTC)
     if not ctx.store.first_use(who.agent.id, who.signed_text, until=until):
         raise ApiError("replayed")

@@ -92,7 +92,7 @@ NONCE = Field(
     min_length=1,
     max_length=64,
     description="Any value new to each request (the client sends random hex), so that two "
-    "requests alike in one second are signed apart: a signature is taken once",
+    "requests alike in one second are signed apart: each signed request is taken once",
 )
 
 
