@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +107,13 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+"""The INSERT with ON CONFLICT of each database the store runs on, by dialect name."""
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -115,7 +122,7 @@ def upsert(
     update: Sequence[str] = (),
 ) -> None:
     """INSERT, or on a clash of `keys` update the `update` columns (or leave the row be)."""
-    stmt = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    stmt = INSERTS[conn.dialect.name](table)
     stmt = stmt.values(**values)
     if update:
         set_ = {name: stmt.excluded[name] for name in update}

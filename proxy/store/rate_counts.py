@@ -9,20 +9,19 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import Engine, bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core.limits import LimitVerdict, SlidingWindow
-from .base import StoreBase
+from .base import INSERTS, StoreBase
 from .engine import WRITE_OPTION, make_engine
 from .schema import rate_windows
 
 _UPSERTS = {
-    name: dialect.insert(rate_windows)
+    name: insert(rate_windows)
     .on_conflict_do_update(
         index_elements=["agent_id", "limit_name"], set_={"times": rate_windows.c.times}
     )
     .returning(rate_windows.c.limit_name, rate_windows.c.times)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    for name, insert in INSERTS.items()
 }
 """Makes an agent's window of one limit if missing, locks it, returns it: by dialect."""
 

@@ -10,16 +10,15 @@ import datetime as dt
 import hashlib
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 
-from .base import StoreBase
+from .base import INSERTS, StoreBase
 from .schema import used_signatures
 
 _REMEMBER = {
-    name: dialect.insert(used_signatures)
+    name: insert(used_signatures)
     .on_conflict_do_nothing(index_elements=["digest"])
     .returning(used_signatures.c.digest)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    for name, insert in INSERTS.items()
 }
 
 
