@@ -17,7 +17,7 @@ from ..core.device_auth import (
     check_clock,
     parse_authorization,
     signed_text,
-    verify_request,
+    verify_signed_text,
 )
 from ..store import Agent, Device, UnknownAgent
 from .context import ControlContext
@@ -69,8 +69,8 @@ def _identify(
     except UnknownAgent:
         raise ApiError("unknown_agent", agent=signed.agent) from None
     devices = ctx.store.agent_devices(signed.agent)
-    device = _signing_device(signed, devices, method, target, body)
-    return Caller(agent, device, signed.ts, signed_text(method, target, signed.ts, body))
+    text = signed_text(method, target, signed.ts, body)
+    return Caller(agent, _signing_device(signed, devices, text), signed.ts, text)
 
 
 def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:
@@ -110,14 +110,12 @@ def caller_dependency(ctx: ControlContext) -> Callable[..., Awaitable[Caller]]:
     return caller
 
 
-def _signing_device(
-    signed: DeviceSignature, devices: list[Device], method: str, target: str, body: bytes
-) -> Device:
+def _signing_device(signed: DeviceSignature, devices: list[Device], text: bytes) -> Device:
     """The agent's device whose key signed the request, active ones tried first. A revoked
     device that signed it is returned too: its owner must enrol again, not look for a typo."""
     for device in sorted(devices, key=lambda d: d.revoked_at is not None):
         try:
-            verify_request(signed, device.public_key, method, target, body)
+            verify_signed_text(signed, device.public_key, text)
         except DeviceAuthError:
             continue
         return device

@@ -105,10 +105,14 @@ def verify_request(
     body: bytes,
 ) -> None:
     """DeviceAuthError(`bad_signature`) unless the device key signed this request."""
+    verify_signed_text(signed, public_key, signed_text(method, target, signed.ts, body))
+
+
+def verify_signed_text(signed: DeviceSignature, public_key: bytes, text: bytes) -> None:
+    """As verify_request, for a request whose `signed_text` is already made (one text, tried
+    against each of an agent's devices)."""
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(
-            signed.signature, signed_text(method, target, signed.ts, body)
-        )
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signed.signature, text)
     except (InvalidSignature, ValueError):
         raise DeviceAuthError("bad_signature", "the signature does not verify") from None
 
