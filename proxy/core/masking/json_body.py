@@ -12,6 +12,8 @@ from bisect import bisect_right
 from functools import partial
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from .errors import UnmaskableBodyError
 from .fields import JsonPathRule
 from .run import MaskRun
@@ -27,6 +29,7 @@ other character (and no quote) lies inside a string."""
 _KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.){0,80})"\s*:\s*$')
 
 
+@mypyc_attr(native_class=False)  # compiled (scripts/native.py), it stays a Python str subclass
 class _Masked(str):
     """A value already masked (a number, or by a field rule): never masked twice."""
 
