@@ -10,7 +10,13 @@ import socket
 import ssl
 import struct
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from homeagent.proxy.sample_app import SampleApp
+
+from .gateway_harness import GatewayHarness
 
 HEAD_LIMIT = 64 * 1024
 PARTIAL_BODY = b'{"name": "' + b"x" * 4000
@@ -44,10 +50,11 @@ class FaultyUpstream:
     answers `body` (a JSON array, sent 1 MB at a time), or for a POST `{"received": bytes}`;
     `one-each`: answers the first request on each connection (kept alive), then reads the next
     one and closes the connection without a byte of answer, as a system whose idle timeout
-    races the request does; `closing`: closes every connection as its first request arrives."""
+    races the request does; `closing`: closes every connection as its first request arrives;
+    `keep-alive`: answers every request on a connection, as a well-behaved system does."""
 
     def __init__(self, cert: Path, key: Path, mode: str, body: bytes = b"") -> None:
-        assert mode in ("silent", "reset", "bulk", "one-each", "closing")
+        assert mode in ("silent", "reset", "bulk", "one-each", "closing", "keep-alive")
         self.mode = mode
         self.body = body
         self.received: list[int] = []
@@ -89,6 +96,11 @@ class FaultyUpstream:
                     conn.sendall(ANSWER)
                     self._head(conn)  # the next request on the kept-alive connection
                 conn.shutdown(socket.SHUT_RDWR)  # a clean close (FIN), no answer
+                return
+            if self.mode == "keep-alive":
+                while head is not None:
+                    conn.sendall(ANSWER)
+                    head = self._head(conn)
                 return
             if self.mode == "bulk":
                 self._bulk(conn, head)
@@ -152,3 +164,30 @@ def refused_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as sock:
         port: int = sock.getsockname()[1]
     return port
+
+
+@contextmanager
+def faulty(
+    sample_app: SampleApp, mode: str, point: Callable[[int], None]
+) -> Iterator[FaultyUpstream]:
+    """A misbehaving system, with `point`'s host pointed at it, stopped after."""
+    certs = sample_app.certificates
+    upstream = FaultyUpstream(Path(certs.server_cert), Path(certs.server_key), mode)
+    try:
+        point(upstream.port)
+        yield upstream
+    finally:
+        upstream.stop()
+
+
+def pointer(
+    gateway: GatewayHarness, sample_app: SampleApp, host: str
+) -> Iterator[Callable[[int], None]]:
+    """Point `host` at a port of the test's choosing; back to the sample app after."""
+    upstream_map = gateway.gateway.gateway.upstream_map
+
+    def point(port: int) -> None:
+        upstream_map[host] = ("127.0.0.1", port)
+
+    yield point
+    point(sample_app.port)

@@ -35,6 +35,7 @@ class GatewayHarness:
         upstream: dict[str, tuple[str, int]] | None = None,
         upstream_timeout: float = 30.0,
         client_head_timeout: float = 60.0,
+        http2: bool = False,
     ) -> None:
         self.config = GatewayConfig(
             policy=policy,
@@ -47,6 +48,7 @@ class GatewayHarness:
             upstream_ca=app.ca_path,
             upstream_timeout=upstream_timeout,
             client_head_timeout=client_head_timeout,
+            http2=http2,
             workers=1,
         )
         self.loop = asyncio.new_event_loop()
@@ -87,6 +89,16 @@ class GatewayHarness:
             verify=str(self.config.ca_cert),
             timeout=30,
         )
+
+    def audited_flow(self, reference: str) -> dict[str, object]:
+        """The one audit record of the flow with this reference."""
+        records: list[dict[str, object]] = [
+            r["data"]
+            for r in self.gateway.store.iter_audit(self.config.instance)
+            if r["kind"] == "flow" and r["data"].get("reference") == reference
+        ]
+        assert len(records) == 1, f"flow {reference} audited {len(records)} times"
+        return records[0]
 
     def stop(self) -> None:
         self.call(self.gateway.stop())

@@ -91,6 +91,12 @@ def _common(parser: argparse.ArgumentParser, *, policy_required: bool) -> None:
         default=GatewayConfig.workers,
         help="masking worker processes (default: one per core)",
     )
+    parser.add_argument(
+        "--http2",
+        action="store_true",
+        help="speak HTTP/2 with browsers too (off: HTTP/1.1 keeps one connection to a business "
+        "system per browser connection, where HTTP/2 makes one per request)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every refusal")
 
 
@@ -163,6 +169,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> GatewayConfig:
         instance=args.instance,
         control_names=tuple(args.control_name),
         workers=max(0, args.workers),
+        http2=args.http2,
         **extra,
     )
 

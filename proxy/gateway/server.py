@@ -65,6 +65,12 @@ class GatewayConfig:
     may idle (the hooks cannot tell the first byte of a head from none): nginx's 60 s
     client_header_timeout and 75 s keepalive_timeout, rather than cutting agents' idle
     browser connections every few seconds."""
+    http2: bool = False
+    """Speak HTTP/2 with agents' browsers (and with systems that offer it). Off by default:
+    mitmproxy gives every request of an HTTP/2 browser a new connection to an HTTP/1.1 system, a
+    TCP and TLS handshake each (about twice the CPU and latency per request), while a browser
+    on HTTP/1.1 keeps one upstream connection per connection of its own. Off also keeps HTTP/2's
+    own denial-of-service surface (rapid reset, CONTINUATION floods) away from the gateway."""
     workers: int = max(1, os.cpu_count() or 1)
     """Masking worker processes: one per core. The event loop mostly waits on sockets while a
     body is masked, so leaving it a core of its own idles that core (bench_gateway, 2 cores:
@@ -159,6 +165,7 @@ class RunningGateway:
             listen_host=config.listen[0],
             listen_port=config.listen[1],
             confdir=str(config.confdir),
+            http2=config.http2,
             http3=False,
         )
         master = Master(opts)
