@@ -117,7 +117,10 @@ def build() -> bool:
             paths=paths, config=str(ROOT / "pyproject.toml"), group=GROUP, target=str(target)
         )
     )
-    print(f"compiling {len(paths)} masking and watermarking modules with mypyc …", flush=True)
+    print(
+        f"compiling {len(paths)} masking and watermarking modules with mypyc (about 30 s) …",
+        flush=True,
+    )
     # Run from the link tree: --inplace puts each module by its dotted name under the working
     # directory, which there is the source tree itself.
     result = subprocess.run(  # noqa: S603 - this Python, a setup.py written here
