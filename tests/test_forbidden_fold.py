@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from homeagent.proxy.core.forbidden.fold import FoldedText, fold, is_separator
+
+fold_module = importlib.import_module("homeagent.proxy.core.forbidden.fold")
+"""The module (the package exports its `fold` function under the same name)."""
 
 
 @pytest.mark.parametrize(
@@ -87,6 +92,36 @@ def test_long_texts_fold_the_same_on_the_vectorised_path(piece: str, size: int) 
     assert fast.folded == reference.folded
     for index in range(0, len(fast.folded), 7):
         assert fast.original_index(index) == reference.original_index(index)
+
+
+@given(
+    st.lists(INTERESTING, min_size=1, max_size=60).map("".join),
+    st.integers(600, 3000),
+    st.integers(600, 1500),
+)
+def test_a_text_folded_a_piece_at_a_time_folds_as_it_does_whole(
+    piece: str, size: int, chunk: int
+) -> None:
+    """Long texts fold in pieces (a few MB of arrays, not several times the body): the pieces
+    join into the same skeleton and lead back to the same characters."""
+    text = (piece * (size // len(piece) + 1))[:size]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fold_module, "_VECTOR_CHUNK", chunk)
+        fast = FoldedText.of(text)
+    reference = FoldedText(text, fold(text))
+    assert fast.folded == reference.folded
+    for index in range(0, len(fast.folded), 5):
+        assert fast.original_index(index) == reference.original_index(index)
+
+
+def test_a_phrase_across_two_pieces_leads_back_to_where_it_stands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fold_module, "_VECTOR_CHUNK", 1000)
+    text = "。" * 997 + "加 我 微 信" + "好" * 500  # the phrase's characters at 997-1003
+    folded = FoldedText.of(text)
+    start = folded.folded.index("加我微信")
+    assert folded.original_span(start, start + 4) == (997, 1004)
 
 
 def test_a_long_text_with_a_character_that_folds_to_several_still_folds_right() -> None:

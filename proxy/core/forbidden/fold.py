@@ -131,6 +131,9 @@ _SEVERAL = np.uint32(0xFFFFFFFE)
 """The code point folds to more than one character (ß → ss, ㍻ → 平成): translate handles it."""
 _DROPPED = np.uint32(0)
 _VECTOR_MIN_CHARS = 512
+_VECTOR_CHUNK = 1 << 20
+"""Characters folded at a time: the arrays of a long body's fold are a few MB each rather than
+several times the body (a 10 MB reply folded at once peaked at 118 MB)."""
 _CODE_POINTS = 0x110000
 
 
@@ -174,9 +177,19 @@ class FoldedText:
 
     @classmethod
     def of(cls, text: str) -> FoldedText:
-        if len(text) >= _VECTOR_MIN_CHARS and (folded := _vector_fold(text)) is not None:
-            kept = folded != _DROPPED
-            return cls(text, folded[kept].tobytes().decode("utf-32-le", "surrogatepass"), kept)
+        if len(text) >= _VECTOR_MIN_CHARS:
+            pieces: list[str] = []
+            kept: list[npt.NDArray[np.bool_]] = []
+            for start in range(0, len(text), _VECTOR_CHUNK):
+                folded = _vector_fold(text[start : start + _VECTOR_CHUNK])
+                if folded is None:
+                    break  # a character folds to several: translate's way, for the whole text
+                kept.append(folded != _DROPPED)
+                pieces.append(folded[kept[-1]].tobytes().decode("utf-32-le", "surrogatepass"))
+            else:
+                return cls(
+                    text, "".join(pieces), kept[0] if len(kept) == 1 else np.concatenate(kept)
+                )
         return cls(text, text.translate(_FOLD_TABLE))
 
     @property
