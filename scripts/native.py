@@ -62,14 +62,18 @@ def digest() -> str:
 
 
 def stale() -> list[Path]:
-    """Sources newer than their compiled module, or without one while others are compiled."""
-    if not all_compiled():
+    """Sources newer than their compiled module, or without one while others are compiled; and
+    compiled modules whose source is gone (Python would still import them)."""
+    built = all_compiled()
+    if not built:
         return []
     found = []
     for source in sources():
         module = compiled(source)
         if not module.exists() or module.stat().st_mtime < source.stat().st_mtime:
             found.append(source)
+    modules = {compiled(source) for source in sources()}
+    found += [p for p in built if p not in modules and not p.name.endswith(f"__mypyc{SUFFIX}")]
     return found
 
 
@@ -149,8 +153,8 @@ def main() -> int:
         return 0
     if "--check" in sys.argv[1:]:
         old = stale()
-        for source in old:
-            print(f"{source.relative_to(ROOT)} is newer than its compiled module")
+        for path in old:
+            print(f"{path.relative_to(ROOT)}: its compiled module is out of date")
         return 1 if old else 0
     return 0 if build() else 1
 

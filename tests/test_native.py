@@ -1,5 +1,6 @@
 """The masking and watermarking modules compiled with mypyc (scripts/native.py): they show an agent
-exactly what their sources show, and a source edited after a build is not left behind."""
+exactly what their sources show, and a source edited or removed after a build is not left
+behind."""
 
 from __future__ import annotations
 
@@ -66,3 +67,6 @@ def test_a_source_edited_after_the_build_is_stale(
     assert native.stale() == [sources[1]]
     native.compiled(sources[0]).unlink()
     assert native.stale() == sources
+    orphan = native.compiled(sources[1].with_name("gone.py"))
+    orphan.write_bytes(b"")
+    assert native.stale() == [*sources, orphan], "a module whose source was removed"
