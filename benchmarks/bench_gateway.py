@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import psutil
 
+from homeagent.proxy.gateway.protect import masking_build
 from homeagent.proxy.gateway.server import GatewayConfig
 from homeagent.proxy.sample_app.dataset import build_dataset
 from homeagent.proxy.sample_app.ground_truth import PiiValue, ground_truth
@@ -441,7 +442,10 @@ def main() -> None:
         f"personal values ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})"
     )
     loads = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"  machine: {os.cpu_count()} cores, load {loads}; gateway --workers {args.workers}")
+    print(
+        f"  machine: {os.cpu_count()} cores, load {loads}; gateway --workers {args.workers}, "
+        f"masking {masking_build()}"
+    )
     size = json.loads(body)["size"]
     rounds: list[dict[str, Figures]] = []
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp_name:

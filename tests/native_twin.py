@@ -103,4 +103,7 @@ def compiled_modules() -> list[str]:
 if __name__ == "__main__":
     sys.meta_path.insert(0, SourcesFirst())
     shown = protected()
-    print(json.dumps({"compiled": compiled_modules(), "shown": shown}, ensure_ascii=False))
+    from homeagent.proxy.gateway.protect import masking_build
+
+    said = {"compiled": compiled_modules(), "build": masking_build(), "shown": shown}
+    print(json.dumps(said, ensure_ascii=False))

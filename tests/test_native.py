@@ -14,6 +14,8 @@ from types import ModuleType
 
 import pytest
 
+from homeagent.proxy.gateway.protect import masking_build
+
 from . import native_twin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,7 @@ def test_compiled_modules_show_what_their_sources_show() -> None:
     )  # fmt: skip
     sources = json.loads(twin.stdout)
     assert sources["compiled"] == [], "the twin ran compiled modules, not the sources"
+    assert (masking_build(), sources["build"]) == ("compiled", "interpreted")
     assert len(shown) == len(sources["shown"]) == len(native_twin.bodies())
     for mine, theirs in zip(shown, sources["shown"], strict=True):
         assert mine["counts"], "nothing was masked: the bodies test nothing"

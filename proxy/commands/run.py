@@ -15,6 +15,7 @@ from typing import Any
 from ..core.policy.errors import PolicyError
 from ..core.session_token import SessionClaims, issue_token
 from ..data_dir import default_data_dir
+from ..gateway.protect import masking_build
 from ..gateway.server import GatewayConfig, RunningGateway, serve
 from ..keys import KeyFileError
 from ..store import StoreError
@@ -195,7 +196,8 @@ def run_gateway(args: argparse.Namespace) -> int:
         host, port = gateway.address
         print(
             f"homeagent gateway {config.instance_id}: proxy on {host}:{port}, "
-            f"policy {gateway.policy.engines.version}, store {_shown(config.db_url)}",
+            f"policy {gateway.policy.engines.version}, store {_shown(config.db_url)}, "
+            f"masking {masking_build()}",
             flush=True,
         )
         if gateway.control is not None:
