@@ -173,7 +173,12 @@ def _clock_in(gateway: RunningGateway, agent: str, role: str) -> str:
 
 
 async def gateway(
-    upstream_port: int, upstream_ca: Path, data_dir: Path, workers: int, agents: int
+    upstream_port: int,
+    upstream_ca: Path,
+    data_dir: Path,
+    workers: int,
+    agents: int,
+    http2: bool = False,
 ) -> None:
     config = GatewayConfig(
         policy=ACME,
@@ -185,6 +190,7 @@ async def gateway(
         upstream_map={host: ("127.0.0.1", upstream_port) for host in HOSTS},
         upstream_ca=upstream_ca,
         workers=workers,
+        http2=http2,
     )
     running = RunningGateway(config)
     await running.start()
@@ -212,6 +218,7 @@ def main() -> None:
     gw.add_argument("data_dir", type=Path)
     gw.add_argument("--workers", type=int, default=1)
     gw.add_argument("--agents", type=int, default=32)
+    gw.add_argument("--http2", action="store_true", help="as homeagent-proxy run --http2")
     args = parser.parse_args()
     if args.role == "upstream":
         asyncio.run(upstream(args.cert_dir, args.body_file))
@@ -219,7 +226,14 @@ def main() -> None:
         asyncio.run(bare(args.kind, args.upstream_port, args.upstream_ca, args.confdir))
     else:
         asyncio.run(
-            gateway(args.upstream_port, args.upstream_ca, args.data_dir, args.workers, args.agents)
+            gateway(
+                args.upstream_port,
+                args.upstream_ca,
+                args.data_dir,
+                args.workers,
+                args.agents,
+                args.http2,
+            )
         )
 
 

@@ -135,7 +135,7 @@ def test_a_browser_keeps_one_connection_to_the_system(
     would have had a new one, with its own TCP and TLS handshake)."""
     with (
         faulty(sample_app, "keep-alive", point_kb) as system,
-        tunnel(gateway, token, ["h2", "http/1.1"]) as tls,
+        tunnel(gateway.gateway.address, gateway.config.ca_cert, token, ["h2", "http/1.1"]) as tls,
     ):
         assert tls.selected_alpn_protocol() == "http/1.1"
         pages = [h1_get(tls, "/") for _ in range(3)]

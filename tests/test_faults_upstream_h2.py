@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +44,11 @@ def point_kb(gateway: GatewayHarness, sample_app: SampleApp) -> Iterator[Callabl
     yield from pointer(gateway, sample_app, "kb.acme.test")
 
 
+def _at(gateway: GatewayHarness) -> tuple[tuple[str, int], Path]:
+    """The gateway's proxy address and its CA."""
+    return gateway.gateway.address, gateway.config.ca_cert
+
+
 @pytest.mark.parametrize("mode", ["refused", "silent"])
 def test_an_http2_client_gets_the_block_page_too(
     gateway: GatewayHarness,
@@ -54,10 +60,10 @@ def test_an_http2_client_gets_the_block_page_too(
     """mitmproxy answers HTTP/2 streams on its own path: the gateway's page still comes."""
     if mode == "silent":
         with faulty(sample_app, "silent", point_kb):
-            ((headers, content),) = h2_gets(gateway, token, ["/"])
+            ((headers, content),) = h2_gets(*_at(gateway), token, ["/"])
     else:
         point_kb(refused_port())
-        ((headers, content),) = h2_gets(gateway, token, ["/"])
+        ((headers, content),) = h2_gets(*_at(gateway), token, ["/"])
     status, code = (504, "upstream-timeout") if mode == "silent" else (502, "upstream-failed")
     assert headers[":status"] == str(status), content[:300]
     body = json.loads(content)
@@ -71,7 +77,7 @@ def test_a_browser_over_http2_never_meets_the_race(
     """mitmproxy gives each request of an HTTP/2 browser its own HTTP/1.1 connection to the
     system, so none is sent on a connection the system may be closing, and both pages come."""
     with faulty(sample_app, "one-each", point_kb) as closing:
-        pages = h2_gets(gateway, token, ["/", "/"])
+        pages = h2_gets(*_at(gateway), token, ["/", "/"])
     assert [headers[":status"] for headers, _ in pages] == ["200", "200"], pages[1][1][:300]
     assert json.loads(pages[1][1]) == {"ok": True}
     assert closing.methods == ["GET", "GET"] and closing.connections == 2

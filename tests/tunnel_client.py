@@ -9,11 +9,10 @@ import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import h2.connection
 import h2.events
-
-from .gateway_harness import GatewayHarness
 
 HOST = "kb.acme.test"
 TIMEOUT = 30.0
@@ -21,9 +20,12 @@ TIMEOUT = 30.0
 
 
 @contextmanager
-def tunnel(gateway: GatewayHarness, token: str, alpn: list[str]) -> Iterator[ssl.SSLSocket]:
-    """TLS to kb.acme.test inside a CONNECT tunnel through the gateway, offering `alpn`."""
-    with socket.create_connection(gateway.gateway.address, timeout=TIMEOUT) as raw:
+def tunnel(
+    gateway: tuple[str, int], ca_file: Path, token: str, alpn: list[str]
+) -> Iterator[ssl.SSLSocket]:
+    """TLS to kb.acme.test inside a CONNECT tunnel through the gateway's proxy port, trusting
+    its CA, offering `alpn`."""
+    with socket.create_connection(gateway, timeout=TIMEOUT) as raw:
         raw.sendall(
             f"CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n"
             f"Proxy-Authorization: Bearer {token}\r\n\r\n".encode()
@@ -32,7 +34,7 @@ def tunnel(gateway: GatewayHarness, token: str, alpn: list[str]) -> Iterator[ssl
         while b"\r\n\r\n" not in head and len(head) < 65536:
             head += raw.recv(4096)
         assert head.startswith(b"HTTP/1.1 200"), head
-        context = ssl.create_default_context(cafile=str(gateway.config.ca_cert))
+        context = ssl.create_default_context(cafile=str(ca_file))
         context.set_alpn_protocols(alpn)
         with context.wrap_socket(raw, server_hostname=HOST) as tls:
             yield tls
@@ -57,11 +59,11 @@ def h1_get(tls: ssl.SSLSocket, path: str) -> tuple[bytes, bytes]:
 
 
 def h2_gets(
-    gateway: GatewayHarness, token: str, paths: list[str]
+    gateway: tuple[str, int], ca_file: Path, token: str, paths: list[str]
 ) -> list[tuple[dict[str, str], bytes]]:
     """GETs one after the other on one HTTP/2 connection (each waits for the one before),
     offering only h2 as a browser would prefer it: each response's headers and body."""
-    with tunnel(gateway, token, ["h2"]) as tls:
+    with tunnel(gateway, ca_file, token, ["h2"]) as tls:
         assert tls.selected_alpn_protocol() == "h2"
         conn = h2.connection.H2Connection()
         conn.initiate_connection()

@@ -68,8 +68,9 @@ class GatewayConfig:
     http2: bool = False
     """Speak HTTP/2 with agents' browsers (and with systems that offer it). Off by default:
     mitmproxy gives every request of an HTTP/2 browser a new connection to an HTTP/1.1 system, a
-    TCP and TLS handshake each (about twice the CPU and latency per request), while a browser
-    on HTTP/1.1 keeps one upstream connection per connection of its own. Off also keeps HTTP/2's
+    TCP and TLS handshake each (bench_browser_http: twice the time per request, half as much
+    again of the gateway's CPU), while a browser on HTTP/1.1 keeps one upstream connection per
+    connection of its own. Off also keeps HTTP/2's
     own denial-of-service surface (rapid reset, CONTINUATION floods) away from the gateway."""
     workers: int = max(1, os.cpu_count() or 1)
     """Masking worker processes: one per core. The event loop mostly waits on sockets while a
