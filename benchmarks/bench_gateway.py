@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import psutil
 
-from homeagent.proxy.gateway.protect import masking_build
+from homeagent.proxy.gateway.native_build import masking_build
 from homeagent.proxy.gateway.server import GatewayConfig
 from homeagent.proxy.sample_app.dataset import build_dataset
 from homeagent.proxy.sample_app.ground_truth import PiiValue, ground_truth

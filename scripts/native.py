@@ -13,11 +13,13 @@ the sources to run (slower, same results) and says so.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +31,8 @@ LINKS = ROOT / "build" / "typecheck"
 """A tree where client/, proxy/ and policies/ appear as homeagent.* (as scripts/typecheck
 makes it), so that mypy names the modules as they are imported."""
 STAMP = ROOT / "build" / "native.stamp"
+"""The digest of the sources last built, or `failed DIGEST`."""
+LOG = ROOT / "build" / "native" / "build.log"
 SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 
@@ -108,11 +112,29 @@ setup(
 
 
 def build() -> bool:
-    if STAMP.exists() and STAMP.read_text() == digest() and not stale():
+    """Build unless the last build is of these sources and all its modules are there; one build
+    at a time (a lock), and a failed build is not tried again until a source changes."""
+    LINKS.mkdir(parents=True, exist_ok=True)
+    with (ROOT / "build" / "native.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build()
+
+
+def _build() -> bool:
+    wanted = digest()
+    last = STAMP.read_text() if STAMP.exists() else ""
+    if last == f"failed {wanted}":
+        print(
+            f"the last mypyc build of these sources failed ({LOG}); the sources run. "
+            "To try again: python scripts/native.py --clean, then scripts/setup"
+        )
+        return False
+    if last == wanted and all(compiled(s).exists() for s in sources()) and not stale():
         return True
+    started = time.time()
     clean()
     link_tree()
-    target = ROOT / "build" / "native"
+    target = LOG.parent
     target.mkdir(parents=True, exist_ok=True)
     setup = target / "setup.py"
     paths = [f"homeagent/{p.relative_to(ROOT).as_posix()}" for p in sources()]
@@ -137,13 +159,15 @@ def build() -> bool:
     missing = [s for s in sources() if not compiled(s).exists()]
     if result.returncode != 0 or missing:
         clean()
-        log = target / "build.log"
-        log.write_text(result.stdout + result.stderr)
-        print(f"mypyc build failed (the sources will run, slower); its output: {log}")
+        LOG.write_text(result.stdout + result.stderr)
+        STAMP.write_text(f"failed {wanted}")
+        print(f"mypyc build failed (the sources will run, slower); its output: {LOG}")
         return False
     for module in all_compiled():
-        module.touch()  # copied with the time they were first built: newer than their sources now
-    STAMP.write_text(digest())
+        # Copied with the time they were first compiled; dated from the build's start instead, a
+        # source saved while it ran counts as newer than its module, and is built again.
+        os.utime(module, (started, started))
+    STAMP.write_text(wanted)
     return True
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from types import ModuleType
 
 COMPILED = ("homeagent.proxy.core.masking", "homeagent.proxy.core.watermark")
-"""The packages scripts/native.py compiles."""
+"""The packages scripts/native.py compiles (native_build.PACKAGES: not imported here, since
+importing the gateway package would import them before SourcesFirst is in place)."""
 POLICY = Path(__file__).resolve().parent.parent / "policies" / "examples" / "acme.yaml"
 RECORDS = 160
 NOW = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC)
@@ -92,18 +93,15 @@ def protected() -> list[dict[str, object]]:
 
 def compiled_modules() -> list[str]:
     """The compiled packages' modules this process runs from extension modules."""
-    return sorted(
-        name
-        for name, module in sys.modules.items()
-        if name.rpartition(".")[0] in COMPILED
-        and not str(getattr(module, "__file__", "")).endswith(".py")
-    )
+    from homeagent.proxy.gateway.native_build import compiled_modules as loaded
+
+    return [name for name, _, _ in loaded()]
 
 
 if __name__ == "__main__":
     sys.meta_path.insert(0, SourcesFirst())
     shown = protected()
-    from homeagent.proxy.gateway.protect import masking_build
+    from homeagent.proxy.gateway.native_build import masking_build
 
     said = {"compiled": compiled_modules(), "build": masking_build(), "shown": shown}
     print(json.dumps(said, ensure_ascii=False))

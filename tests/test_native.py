@@ -14,7 +14,8 @@ from types import ModuleType
 
 import pytest
 
-from homeagent.proxy.gateway.protect import masking_build
+from homeagent.proxy.gateway import native_build
+from homeagent.proxy.gateway.native_build import masking_build
 
 from . import native_twin
 
@@ -73,3 +74,18 @@ def test_a_source_edited_after_the_build_is_stale(
     orphan = native.compiled(sources[1].with_name("gone.py"))
     orphan.write_bytes(b"")
     assert native.stale() == [*sources, orphan], "a module whose source was removed"
+
+
+def test_the_gateway_refuses_to_start_on_compiled_modules_older_than_their_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, source = tmp_path / f"scanner{native_build.SUFFIX}", tmp_path / "scanner.py"
+    module.write_bytes(b"")
+    source.write_text("")
+    name = "homeagent.proxy.core.masking.scanner"
+    monkeypatch.setattr(native_build, "compiled_modules", lambda: [(name, module, source)])
+    os.utime(module, (source.stat().st_mtime + 5,) * 2)
+    native_build.check_build()  # built after the source was written: fine
+    os.utime(source, (module.stat().st_mtime + 5,) * 2)
+    with pytest.raises(native_build.StaleBuildError, match=r"scanner.*scripts/setup"):
+        native_build.check_build()

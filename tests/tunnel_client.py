@@ -32,7 +32,9 @@ def tunnel(
         )
         head = b""
         while b"\r\n\r\n" not in head and len(head) < 65536:
-            head += raw.recv(4096)
+            chunk = raw.recv(4096)
+            assert chunk, f"the gateway closed the connection during CONNECT: {head!r}"
+            head += chunk
         assert head.startswith(b"HTTP/1.1 200"), head
         context = ssl.create_default_context(cafile=str(ca_file))
         context.set_alpn_protocols(alpn)

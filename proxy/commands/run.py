@@ -15,7 +15,7 @@ from typing import Any
 from ..core.policy.errors import PolicyError
 from ..core.session_token import SessionClaims, issue_token
 from ..data_dir import default_data_dir
-from ..gateway.protect import masking_build
+from ..gateway.native_build import StaleBuildError, masking_build
 from ..gateway.server import GatewayConfig, RunningGateway, serve
 from ..keys import KeyFileError
 from ..store import StoreError
@@ -95,8 +95,9 @@ def _common(parser: argparse.ArgumentParser, *, policy_required: bool) -> None:
     parser.add_argument(
         "--http2",
         action="store_true",
-        help="speak HTTP/2 with browsers too (off: HTTP/1.1 keeps one connection to a business "
-        "system per browser connection, where HTTP/2 makes one per request)",
+        help="speak HTTP/2 with browsers and business systems that offer it (off: HTTP/1.1 keeps "
+        "one connection to a business system per browser connection, where HTTP/2 to the "
+        "browser makes one per request)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every refusal")
 
@@ -212,7 +213,7 @@ def _run(main: Any) -> int:
         asyncio.run(main())
     except PolicyError as err:
         raise CommandError(str(err)) from None
-    except (StoreError, KeyFileError, OSError) as err:
+    except (StoreError, KeyFileError, StaleBuildError, OSError) as err:
         raise CommandError(f"the gateway cannot start: {err}") from None
     return 0
 

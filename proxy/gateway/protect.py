@@ -52,14 +52,6 @@ class Protected:
     passed_binary: bool = False
 
 
-def masking_build() -> str:
-    """`compiled` when the masking code runs as mypyc extension modules (scripts/native.py),
-    `interpreted` when from its sources (same results, about a fifth more CPU per body)."""
-    from ..core.masking import scanner
-
-    return "interpreted" if str(scanner.__file__).endswith(".py") else "compiled"
-
-
 def treatment(content_type: str | None, body: bytes) -> str:
     """`none` (no body), `binary` (passed unmasked), `protect`, or `refuse`."""
     if not body:

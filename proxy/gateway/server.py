@@ -33,6 +33,7 @@ from ..store import Store
 from .audit_sink import AuditSink
 from .engines import Keys, PolicyHolder
 from .identity import Identities
+from .native_build import check_build
 from .protect import ProtectPool
 from .secrets_store import signing_key
 from .upstream_failure import install as install_block_pages
@@ -160,6 +161,7 @@ class RunningGateway:
     async def start(self) -> None:
         """Start listening; returns once the proxy accepts connections."""
         config = self.config
+        check_build()  # old compiled masking code must not run under newer sources' name
         install_block_pages()
         install_upstream_retry()
         opts = options.Options(

@@ -30,8 +30,9 @@ def answer_with(request: http.Request, response: http.Response) -> None:
 
 def install() -> None:
     """Route mitmproxy's error responses through `answer_with`, for HTTP/1 and HTTP/2 clients
-    (browsers speak HTTP/2 through the tunnel). mitmproxy has no hook to replace them (the error
-    hook cannot set a response), so the two senders are wrapped."""
+    (browsers speak HTTP/2 through the tunnel when the gateway runs with --http2). mitmproxy has
+    no hook to replace them (the error hook cannot set a response), so the two senders are
+    wrapped."""
     if getattr(_http1.Http1Server.send, _PATCHED, False):
         return
     _install_http1()
