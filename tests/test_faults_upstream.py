@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from homeagent.proxy.gateway import upstream_retry
 from homeagent.proxy.sample_app import SampleApp
 
 from .faulty_upstream import PARTIAL_BODY, faulty, pointer, refused_port
@@ -175,6 +177,29 @@ def test_a_post_is_never_sent_twice(
     assert first.status_code == 200
     assert posted.status_code == 502 and posted.json()["error"] == "upstream-failed"
     assert closing.methods == ["GET", "POST"] and closing.connections == 1
+
+
+def test_a_post_after_a_pause_goes_on_a_new_connection(
+    gateway: GatewayHarness,
+    token: str,
+    sample_app: SampleApp,
+    point_crm: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The system may be closing a connection that has idled: a POST after a pause goes on a new
+    one, so the race above cannot take it."""
+    monkeypatch.setattr(upstream_retry, "FRESH_AFTER_IDLE_S", 0.3)
+    url = "https://crm.acme.test/tickets/500001/notes"
+    with faulty(sample_app, "one-each", point_crm) as system, gateway.client(token) as client:
+        client.timeout.read = CLIENT_TIMEOUT
+        first = client.get(url)
+        time.sleep(0.5)
+        posted = client.post(url, json={"note": "回访完成"})
+        again = client.get(url)  # right after: the new connection's second request, taken again
+    assert (first.status_code, posted.status_code) == (200, 200), posted.text[:300]
+    assert posted.json() == {"ok": True}
+    assert again.status_code == 200, again.text[:400]  # sent again on a third connection
+    assert system.methods[:2] == ["GET", "POST"] and system.connections == 3
 
 
 def test_a_connection_opened_for_the_request_and_closed_unanswered_is_not_retried(

@@ -15,6 +15,7 @@ from mitmproxy import connection, ctx, http
 from mitmproxy.proxy import server_hooks
 
 from ..gateway.upstream_failure import answer_with
+from ..gateway.upstream_retry import note_answered
 from .audit import REFERENCE_HEADER
 from .context import REFERENCE, REFUSAL, Gateway, answered, refuse
 from .guard import guarded
@@ -64,6 +65,7 @@ class Upstream:
 
     def response(self, flow: http.HTTPFlow) -> None:
         self._stop_timer(flow)
+        note_answered(flow.server_conn)
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._stop_timer(flow)
