@@ -1,10 +1,12 @@
-"""Before any test module imports the masking code: compiled modules older than their sources
-(scripts/native.py) would be tested instead of them, so they are built again first."""
+"""Before any test module imports the masking code: compiled modules that do not match their
+sources (scripts/native.py) would be tested instead of them, so they are built again first."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+
+from homeagent.proxy.gateway.native_build import stale
 
 
 def _rebuild_stale_native() -> None:
@@ -13,8 +15,8 @@ def _rebuild_stale_native() -> None:
     assert spec is not None and spec.loader is not None
     native = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(native)
-    if native.stale():
-        native.build()
+    native.build()
 
 
-_rebuild_stale_native()
+if stale():
+    _rebuild_stale_native()

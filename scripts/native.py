@@ -3,8 +3,8 @@ next to their sources, which Python then imports instead of the sources. Same co
 already (mypy --strict), about a fifth less CPU per body (benchmarks/bench_gateway.py).
 
     python scripts/native.py           build, unless the last build is of these very sources
-    python scripts/native.py --check   exit 1, naming them, if compiled modules are older than
-                                       their sources (a stale build would run old code)
+    python scripts/native.py --check   exit 1, naming them, if compiled modules do not match
+                                       their sources (native_build.stale: old code would run)
     python scripts/native.py --clean   remove the compiled modules: the sources run as written
 
 scripts/setup runs the first; HOMEAGENT_NATIVE=0 makes it run the last. A failed build leaves
@@ -18,13 +18,12 @@ import hashlib
 import os
 import subprocess
 import sys
-import sysconfig
 import time
 from pathlib import Path
 
+from homeagent.proxy.gateway.native_build import all_compiled, compiled, sources, stale
+
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("proxy/core/masking", "proxy/core/watermark")
-"""Where a gateway spends its CPU per body: detectors, JSON walk, replacement, marks."""
 GROUP = "homeagent.proxy.core.protect_native"
 """The shared library of the compiled modules: homeagent/proxy/core/protect_native__mypyc."""
 LINKS = ROOT / "build" / "typecheck"
@@ -33,56 +32,20 @@ makes it), so that mypy names the modules as they are imported."""
 STAMP = ROOT / "build" / "native.stamp"
 """The digest of the sources last built, or `failed DIGEST`."""
 LOG = ROOT / "build" / "native" / "build.log"
-SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-
-
-def sources() -> list[Path]:
-    return sorted(
-        path
-        for package in PACKAGES
-        for path in (ROOT / package).glob("*.py")
-        if path.name != "__init__.py"
-    )
-
-
-def compiled(source: Path) -> Path:
-    return source.with_name(source.stem + SUFFIX)
-
-
-def all_compiled() -> list[Path]:
-    """Every extension module a build leaves in the tree (the modules and their library)."""
-    found = [p for package in PACKAGES for p in (ROOT / package).glob(f"*{SUFFIX}")]
-    return sorted(found + list((ROOT / "proxy" / "core").glob(f"*__mypyc{SUFFIX}")))
 
 
 def digest() -> str:
     import mypy.version
 
     hashed = hashlib.sha256(f"{sys.version} {mypy.version.__version__}".encode())
-    for path in sources():
+    for path in sources(ROOT):
         hashed.update(path.relative_to(ROOT).as_posix().encode())
         hashed.update(path.read_bytes())
     return hashed.hexdigest()
 
 
-def stale() -> list[Path]:
-    """Sources newer than their compiled module, or without one while others are compiled; and
-    compiled modules whose source is gone (Python would still import them)."""
-    built = all_compiled()
-    if not built:
-        return []
-    found = []
-    for source in sources():
-        module = compiled(source)
-        if not module.exists() or module.stat().st_mtime < source.stat().st_mtime:
-            found.append(source)
-    modules = {compiled(source) for source in sources()}
-    found += [p for p in built if p not in modules and not p.name.endswith(f"__mypyc{SUFFIX}")]
-    return found
-
-
 def clean() -> None:
-    for path in all_compiled():
+    for path in all_compiled(ROOT):
         path.unlink()
     STAMP.unlink(missing_ok=True)
 
@@ -129,7 +92,7 @@ def _build() -> bool:
             "To try again: python scripts/native.py --clean, then scripts/setup"
         )
         return False
-    if last == wanted and all(compiled(s).exists() for s in sources()) and not stale():
+    if last == wanted and all(compiled(s).exists() for s in sources(ROOT)) and not stale(ROOT):
         return True
     started = time.time()
     clean()
@@ -137,7 +100,7 @@ def _build() -> bool:
     target = LOG.parent
     target.mkdir(parents=True, exist_ok=True)
     setup = target / "setup.py"
-    paths = [f"homeagent/{p.relative_to(ROOT).as_posix()}" for p in sources()]
+    paths = [f"homeagent/{p.relative_to(ROOT).as_posix()}" for p in sources(ROOT)]
     setup.write_text(
         SETUP.format(
             paths=paths, config=str(ROOT / "pyproject.toml"), group=GROUP, target=str(target)
@@ -156,14 +119,14 @@ def _build() -> bool:
         capture_output=True,
         text=True,
     )
-    missing = [s for s in sources() if not compiled(s).exists()]
+    missing = [s for s in sources(ROOT) if not compiled(s).exists()]
     if result.returncode != 0 or missing:
         clean()
         LOG.write_text(result.stdout + result.stderr)
         STAMP.write_text(f"failed {wanted}")
         print(f"mypyc build failed (the sources will run, slower); its output: {LOG}")
         return False
-    for module in all_compiled():
+    for module in all_compiled(ROOT):
         # Copied with the time they were first compiled; dated from the build's start instead, a
         # source saved while it ran counts as newer than its module, and is built again.
         os.utime(module, (started, started))
@@ -176,7 +139,7 @@ def main() -> int:
         clean()
         return 0
     if "--check" in sys.argv[1:]:
-        old = stale()
+        old = stale(ROOT)
         for path in old:
             print(f"{path.relative_to(ROOT)}: its compiled module is out of date")
         return 1 if old else 0

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-COMPILED = ("homeagent.proxy.core.masking", "homeagent.proxy.core.watermark")
-"""The packages scripts/native.py compiles (native_build.PACKAGES: not imported here, since
-importing the gateway package would import them before SourcesFirst is in place)."""
+from homeagent.proxy.gateway.native_build import MODULE_PACKAGES, compiled_modules, masking_build
+
 POLICY = Path(__file__).resolve().parent.parent / "policies" / "examples" / "acme.yaml"
 RECORDS = 160
 NOW = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC)
@@ -32,7 +31,7 @@ class SourcesFirst(importlib.abc.MetaPathFinder):
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         package, _, leaf = fullname.rpartition(".")
-        if package not in COMPILED or path is None:
+        if package not in MODULE_PACKAGES or path is None:
             return None
         for folder in path:
             source = Path(folder) / f"{leaf}.py"
@@ -91,17 +90,8 @@ def protected() -> list[dict[str, object]]:
     return shown
 
 
-def compiled_modules() -> list[str]:
-    """The compiled packages' modules this process runs from extension modules."""
-    from homeagent.proxy.gateway.native_build import compiled_modules as loaded
-
-    return [name for name, _, _ in loaded()]
-
-
 if __name__ == "__main__":
     sys.meta_path.insert(0, SourcesFirst())
     shown = protected()
-    from homeagent.proxy.gateway.native_build import masking_build
-
     said = {"compiled": compiled_modules(), "build": masking_build(), "shown": shown}
     print(json.dumps(said, ensure_ascii=False))

@@ -71,8 +71,8 @@ class GatewayConfig:
     mitmproxy gives every request of an HTTP/2 browser a new connection to an HTTP/1.1 system, a
     TCP and TLS handshake each (bench_browser_http: twice the time per request, half as much
     again of the gateway's CPU), while a browser on HTTP/1.1 keeps one upstream connection per
-    connection of its own. Off also keeps HTTP/2's
-    own denial-of-service surface (rapid reset, CONTINUATION floods) away from the gateway."""
+    connection of its own. Off also keeps HTTP/2's own denial-of-service surface (rapid reset,
+    CONTINUATION floods) away from the gateway."""
     workers: int = max(1, os.cpu_count() or 1)
     """Masking worker processes: one per core. The event loop mostly waits on sockets while a
     body is masked, so leaving it a core of its own idles that core (bench_gateway, 2 cores:
